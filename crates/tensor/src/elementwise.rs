@@ -1,0 +1,396 @@
+//! Elementwise arithmetic with broadcasting, scalar operands, unary math and comparisons.
+
+use ndarray::{ArrayD, IxDyn, Zip};
+
+use crate::broadcast::broadcast_shape_or_panic;
+use crate::{Float, Tensor};
+
+/// Applies `f` to pairs of elements of `a` and `b`, broadcasting; panics naming `op`.
+#[track_caller]
+pub(crate) fn zip_map<A: Clone, B: Clone, R>(
+    op: &str,
+    a: &ArrayD<A>,
+    b: &ArrayD<B>,
+    f: impl Fn(A, B) -> R,
+) -> ArrayD<R> {
+    if a.shape() == b.shape() {
+        if let (Some(sa), Some(sb)) = (a.as_slice(), b.as_slice()) {
+            let v: Vec<R> = sa
+                .iter()
+                .zip(sb)
+                .map(|(x, y)| f(x.clone(), y.clone()))
+                .collect();
+            return ArrayD::from_shape_vec(a.raw_dim(), v).expect("same shape");
+        }
+        return Zip::from(a)
+            .and(b)
+            .map_collect(|x, y| f(x.clone(), y.clone()));
+    }
+    let shape = broadcast_shape_or_panic(op, a.shape(), b.shape());
+    let av = a.broadcast(IxDyn(&shape)).expect("checked broadcast");
+    let bv = b.broadcast(IxDyn(&shape)).expect("checked broadcast");
+    Zip::from(&av)
+        .and(&bv)
+        .map_collect(|x, y| f(x.clone(), y.clone()))
+}
+
+/// Applies `f` to each element.
+pub(crate) fn map<A: Clone, R>(a: &ArrayD<A>, f: impl Fn(A) -> R) -> ArrayD<R> {
+    match a.as_slice() {
+        Some(s) => {
+            let v: Vec<R> = s.iter().map(|x| f(x.clone())).collect();
+            ArrayD::from_shape_vec(a.raw_dim(), v).expect("same shape")
+        }
+        None => a.map(|x| f(x.clone())),
+    }
+}
+
+macro_rules! binary_ops {
+    ($($(#[$doc:meta])* $name:ident => |$x:ident, $y:ident| $body:expr;)*) => {
+        impl<T: Float> Tensor<T> {
+            $(
+                $(#[$doc])*
+                ///
+                /// # Panics
+                ///
+                /// If the shapes cannot be broadcast together.
+                #[track_caller]
+                pub fn $name(&self, other: &Tensor<T>) -> Tensor<T> {
+                    Tensor { data: zip_map(stringify!($name), &self.data, &other.data, |$x: T, $y: T| $body) }
+                }
+            )*
+        }
+    };
+}
+
+binary_ops! {
+    /// Elementwise `self + other` with broadcasting.
+    add => |x, y| x + y;
+    /// Elementwise `self - other` with broadcasting.
+    sub => |x, y| x - y;
+    /// Elementwise `self * other` with broadcasting.
+    mul => |x, y| x * y;
+    /// Elementwise `self / other` with broadcasting.
+    div => |x, y| x / y;
+    /// Elementwise `self ^ other` with broadcasting.
+    pow => |x, y| x.powf(y);
+    /// Elementwise maximum with broadcasting (NaN propagates, like `torch.maximum`).
+    maximum => |x, y| if x.is_nan() || y.is_nan() { T::nan() } else if x >= y { x } else { y };
+    /// Elementwise minimum with broadcasting (NaN propagates, like `torch.minimum`).
+    minimum => |x, y| if x.is_nan() || y.is_nan() { T::nan() } else if x <= y { x } else { y };
+}
+
+macro_rules! unary_ops {
+    ($($(#[$doc:meta])* $name:ident => |$x:ident| $body:expr;)*) => {
+        impl<T: Float> Tensor<T> {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self) -> Tensor<T> {
+                    Tensor { data: map(&self.data, |$x: T| $body) }
+                }
+            )*
+        }
+    };
+}
+
+unary_ops! {
+    /// Elementwise `-x`.
+    neg => |x| -x;
+    /// Elementwise `|x|`.
+    abs => |x| x.abs();
+    /// Elementwise `e^x`.
+    exp => |x| x.exp();
+    /// Elementwise natural logarithm.
+    log => |x| x.ln();
+    /// Elementwise sine.
+    sin => |x| x.sin();
+    /// Elementwise cosine.
+    cos => |x| x.cos();
+    /// Elementwise hyperbolic tangent.
+    tanh => |x| x.tanh();
+    /// Elementwise logistic sigmoid `1 / (1 + e^-x)`, computed without overflow.
+    sigmoid => |x| sigmoid(x);
+    /// Elementwise `max(x, 0)`.
+    relu => |x| if x > T::zero() { x } else { T::zero() };
+    /// Elementwise square root.
+    sqrt => |x| x.sqrt();
+    /// Elementwise `x²`.
+    square => |x| x * x;
+    /// Elementwise `1 / x`.
+    recip => |x| x.recip();
+    /// Elementwise sign: -1, 0 or 1 (NaN stays NaN).
+    signum => |x| if x.is_nan() { x } else if x > T::zero() { T::one() } else if x < T::zero() { -T::one() } else { T::zero() };
+    /// Elementwise error function.
+    erf => |x| x.erf();
+    /// Elementwise `ln(1 + e^x)`, computed without overflow.
+    softplus => |x| softplus(x);
+}
+
+/// The logistic sigmoid of one value, stable for large |x|.
+pub fn sigmoid<T: Float>(x: T) -> T {
+    if x >= T::zero() {
+        T::one() / (T::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
+}
+
+/// `ln(1 + e^x)` of one value, stable for large |x|.
+pub fn softplus<T: Float>(x: T) -> T {
+    x.max(T::zero()) + (-x.abs()).exp().ln_1p()
+}
+
+impl<T: Float> Tensor<T> {
+    /// Elementwise `x^p` for a scalar exponent.
+    pub fn powf(&self, p: T) -> Tensor<T> {
+        Tensor {
+            data: map(&self.data, |x| x.powf(p)),
+        }
+    }
+
+    /// Elementwise clamp into `[min, max]`; `None` leaves that side open.
+    pub fn clamp(&self, min: Option<T>, max: Option<T>) -> Tensor<T> {
+        Tensor {
+            data: map(&self.data, |mut x| {
+                if let Some(lo) = min {
+                    if x < lo {
+                        x = lo;
+                    }
+                }
+                if let Some(hi) = max {
+                    if x > hi {
+                        x = hi;
+                    }
+                }
+                x
+            }),
+        }
+    }
+
+    /// Elementwise `x + s`.
+    pub fn add_scalar(&self, s: T) -> Tensor<T> {
+        Tensor {
+            data: map(&self.data, |x| x + s),
+        }
+    }
+
+    /// Elementwise `x * s`.
+    pub fn mul_scalar(&self, s: T) -> Tensor<T> {
+        Tensor {
+            data: map(&self.data, |x| x * s),
+        }
+    }
+
+    /// Applies any function elementwise.
+    pub fn map(&self, f: impl Fn(T) -> T) -> Tensor<T> {
+        Tensor {
+            data: map(&self.data, f),
+        }
+    }
+
+    /// Applies any function to pairs of elements, broadcasting; panics naming `op`.
+    #[track_caller]
+    pub fn zip_with(&self, other: &Tensor<T>, op: &str, f: impl Fn(T, T) -> T) -> Tensor<T> {
+        Tensor {
+            data: zip_map(op, &self.data, &other.data, f),
+        }
+    }
+
+    /// In place: `self += alpha * other` (shapes must match exactly).
+    ///
+    /// # Panics
+    ///
+    /// If the shapes differ.
+    #[track_caller]
+    pub fn add_scaled_(&mut self, alpha: T, other: &Tensor<T>) {
+        assert_eq!(
+            self.shape(),
+            other.shape(),
+            "add_scaled_: shapes {:?} and {:?} differ",
+            self.shape(),
+            other.shape()
+        );
+        if let (Some(a), Some(b)) = (self.data.as_slice_mut(), other.data.as_slice()) {
+            for (x, &y) in a.iter_mut().zip(b) {
+                *x += alpha * y;
+            }
+        } else {
+            Zip::from(&mut self.data)
+                .and(&other.data)
+                .for_each(|x, &y| *x += alpha * y);
+        }
+    }
+
+    /// In place: sets every element to `value`.
+    pub fn fill_(&mut self, value: T) {
+        self.data.fill(value);
+    }
+}
+
+macro_rules! comparisons {
+    ($($(#[$doc:meta])* $name:ident => $op:tt;)*) => {
+        impl<T: Float> Tensor<T> {
+            $(
+                $(#[$doc])*
+                ///
+                /// # Panics
+                ///
+                /// If the shapes cannot be broadcast together.
+                #[track_caller]
+                pub fn $name(&self, other: &Tensor<T>) -> Tensor<bool> {
+                    Tensor { data: zip_map(stringify!($name), &self.data, &other.data, |x: T, y: T| x $op y) }
+                }
+            )*
+        }
+    };
+}
+
+comparisons! {
+    /// Elementwise `self == other` as a mask.
+    eq_elem => ==;
+    /// Elementwise `self != other` as a mask.
+    ne_elem => !=;
+    /// Elementwise `self > other` as a mask.
+    gt => >;
+    /// Elementwise `self >= other` as a mask.
+    ge => >=;
+    /// Elementwise `self < other` as a mask.
+    lt => <;
+    /// Elementwise `self <= other` as a mask.
+    le => <=;
+}
+
+impl<T: Float> Tensor<T> {
+    /// Picks `a` where `cond` is true and `b` elsewhere, broadcasting all three
+    /// (like `torch.where`).
+    ///
+    /// # Panics
+    ///
+    /// If the shapes cannot be broadcast together.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![-1.0f32, 2.0], &[2]).unwrap();
+    /// let zero = Tensor::zeros(&[2]);
+    /// let mask = x.gt(&zero);
+    /// assert_eq!(Tensor::where_cond(&mask, &x, &zero).to_vec(), vec![0.0, 2.0]);
+    /// ```
+    #[track_caller]
+    pub fn where_cond(cond: &Tensor<bool>, a: &Tensor<T>, b: &Tensor<T>) -> Tensor<T> {
+        let ab = broadcast_shape_or_panic("where", a.shape(), b.shape());
+        let shape = broadcast_shape_or_panic("where", cond.shape(), &ab);
+        let c = cond.data.broadcast(IxDyn(&shape)).expect("checked");
+        let av = a.data.broadcast(IxDyn(&shape)).expect("checked");
+        let bv = b.data.broadcast(IxDyn(&shape)).expect("checked");
+        Tensor {
+            data: Zip::from(&c)
+                .and(&av)
+                .and(&bv)
+                .map_collect(|&c, &x, &y| if c { x } else { y }),
+        }
+    }
+}
+
+impl Tensor<bool> {
+    /// The mask as 0/1 values of a float type.
+    pub fn to_float<T: Float>(&self) -> Tensor<T> {
+        Tensor {
+            data: map(&self.data, |b| if b { T::one() } else { T::zero() }),
+        }
+    }
+
+    /// Elementwise logical not.
+    pub fn not(&self) -> Tensor<bool> {
+        Tensor {
+            data: map(&self.data, |b| !b),
+        }
+    }
+}
+
+macro_rules! std_ops {
+    ($($trait:ident $method:ident => $inner:ident;)*) => {
+        $(
+            impl<T: Float> std::ops::$trait<&Tensor<T>> for &Tensor<T> {
+                type Output = Tensor<T>;
+                #[track_caller]
+                fn $method(self, rhs: &Tensor<T>) -> Tensor<T> {
+                    self.$inner(rhs)
+                }
+            }
+            impl<T: Float> std::ops::$trait<Tensor<T>> for Tensor<T> {
+                type Output = Tensor<T>;
+                #[track_caller]
+                fn $method(self, rhs: Tensor<T>) -> Tensor<T> {
+                    Tensor::$inner(&self, &rhs)
+                }
+            }
+            impl<T: Float> std::ops::$trait<T> for &Tensor<T> {
+                type Output = Tensor<T>;
+                fn $method(self, rhs: T) -> Tensor<T> {
+                    self.$inner(&Tensor::scalar(rhs))
+                }
+            }
+        )*
+    };
+}
+
+std_ops! {
+    Add add => add;
+    Sub sub => sub;
+    Mul mul => mul;
+    Div div => div;
+}
+
+impl<T: Float> std::ops::Neg for &Tensor<T> {
+    type Output = Tensor<T>;
+    fn neg(self) -> Tensor<T> {
+        Tensor::neg(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(v: Vec<f64>, s: &[usize]) -> Tensor<f64> {
+        Tensor::from_vec(v, s).unwrap()
+    }
+
+    #[test]
+    fn broadcasting_add() {
+        let a = t(vec![1.0, 2.0, 3.0], &[3, 1]);
+        let b = t(vec![10.0, 20.0], &[2]);
+        let c = &a + &b;
+        assert_eq!(c.shape(), &[3, 2]);
+        assert_eq!(c.to_vec(), vec![11.0, 21.0, 12.0, 22.0, 13.0, 23.0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "add: shapes [2, 3] and [4] cannot be broadcast together")]
+    fn mismatch_names_op_and_shapes() {
+        let _ = &Tensor::<f32>::zeros(&[2, 3]) + &Tensor::<f32>::zeros(&[4]);
+    }
+
+    #[test]
+    fn stable_sigmoid_and_softplus() {
+        let x = t(vec![-1000.0, 0.0, 1000.0], &[3]);
+        assert_eq!(x.sigmoid().to_vec(), vec![0.0, 0.5, 1.0]);
+        let sp = x.softplus().to_vec();
+        assert_eq!(sp[0], 0.0);
+        assert!((sp[1] - 2f64.ln()).abs() < 1e-15);
+        assert_eq!(sp[2], 1000.0);
+    }
+
+    #[test]
+    fn where_and_comparisons() {
+        let x = t(vec![-1.0, 0.5, 2.0], &[3]);
+        let m = x.gt(&Tensor::scalar(0.0));
+        assert_eq!(m.to_vec(), vec![false, true, true]);
+        let y = Tensor::where_cond(&m, &x, &Tensor::scalar(-9.0));
+        assert_eq!(y.to_vec(), vec![-9.0, 0.5, 2.0]);
+        assert_eq!(x.clamp(Some(0.0), Some(1.0)).to_vec(), vec![0.0, 0.5, 1.0]);
+    }
+}

@@ -1,0 +1,279 @@
+//! Reductions over all elements or chosen axes: sum, mean, max, min, argmax, argmin, var.
+
+use ndarray::{ArrayD, Axis, IxDyn};
+
+use crate::{Float, Tensor};
+
+/// Sorted, de-duplicated axes; panics naming `op` when one is out of range.
+#[track_caller]
+pub(crate) fn normalize_axes(op: &str, axes: &[usize], shape: &[usize]) -> Vec<usize> {
+    let mut v = axes.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    if let Some(&bad) = v.iter().find(|&&a| a >= shape.len()) {
+        panic!("{op}: axis {bad} is out of range for a tensor of shape {shape:?}");
+    }
+    v
+}
+
+/// The shape after reducing `axes` (kept as extent 1 when `keepdim`).
+pub fn reduced_shape(shape: &[usize], axes: &[usize], keepdim: bool) -> Vec<usize> {
+    let mut out = Vec::with_capacity(shape.len());
+    for (i, &d) in shape.iter().enumerate() {
+        if axes.contains(&i) {
+            if keepdim {
+                out.push(1);
+            }
+        } else {
+            out.push(d);
+        }
+    }
+    out
+}
+
+impl<T: Float> Tensor<T> {
+    fn fold_axes(
+        &self,
+        op: &str,
+        axes: &[usize],
+        keepdim: bool,
+        f: impl Fn(&ArrayD<T>, Axis) -> ArrayD<T>,
+    ) -> Tensor<T> {
+        let axes = normalize_axes(op, axes, self.shape());
+        let mut data = self.data.clone();
+        for &a in axes.iter().rev() {
+            data = f(&data, Axis(a));
+        }
+        let shape = reduced_shape(self.shape(), &axes, keepdim);
+        Tensor {
+            data: data.into_shape_with_order(IxDyn(&shape)).expect("same size"),
+        }
+    }
+
+    /// The sum of all elements, as a 0-d tensor.
+    pub fn sum_all(&self) -> Tensor<T> {
+        let s = match self.data.as_slice_memory_order() {
+            Some(s) => s.iter().fold(T::zero(), |a, &b| a + b),
+            None => self.data.iter().fold(T::zero(), |a, &b| a + b),
+        };
+        Tensor::scalar(s)
+    }
+
+    /// The mean of all elements, as a 0-d tensor (NaN for an empty tensor).
+    pub fn mean_all(&self) -> Tensor<T> {
+        Tensor::scalar(self.sum_all().item() / T::from_usize(self.numel()))
+    }
+
+    /// Sums over `axes`; with `keepdim` the reduced axes stay with extent 1.
+    ///
+    /// # Panics
+    ///
+    /// If an axis is out of range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_tensor::Tensor;
+    /// let t = Tensor::<f32>::arange(0.0, 6.0, 1.0).reshape(&[2, 3]);
+    /// assert_eq!(t.sum(&[1], false).to_vec(), vec![3.0, 12.0]);
+    /// assert_eq!(t.sum(&[0], true).shape(), &[1, 3]);
+    /// ```
+    #[track_caller]
+    pub fn sum(&self, axes: &[usize], keepdim: bool) -> Tensor<T> {
+        self.fold_axes("sum", axes, keepdim, |d, a| d.sum_axis(a))
+    }
+
+    /// Means over `axes`.
+    ///
+    /// # Panics
+    ///
+    /// If an axis is out of range.
+    #[track_caller]
+    pub fn mean(&self, axes: &[usize], keepdim: bool) -> Tensor<T> {
+        let axes_n = normalize_axes("mean", axes, self.shape());
+        let count: usize = axes_n.iter().map(|&a| self.shape()[a]).product();
+        let s = self.sum(&axes_n, keepdim);
+        s.mul_scalar(T::one() / T::from_usize(count))
+    }
+
+    /// Maxima over `axes` (NaN propagates).
+    ///
+    /// # Panics
+    ///
+    /// If an axis is out of range or has extent 0.
+    #[track_caller]
+    pub fn max(&self, axes: &[usize], keepdim: bool) -> Tensor<T> {
+        self.check_nonempty("max", axes);
+        self.fold_axes("max", axes, keepdim, |d, a| {
+            d.fold_axis(a, T::neg_infinity(), |&m, &x| {
+                if x.is_nan() || m.is_nan() {
+                    T::nan()
+                } else if x > m {
+                    x
+                } else {
+                    m
+                }
+            })
+        })
+    }
+
+    /// Minima over `axes` (NaN propagates).
+    ///
+    /// # Panics
+    ///
+    /// If an axis is out of range or has extent 0.
+    #[track_caller]
+    pub fn min(&self, axes: &[usize], keepdim: bool) -> Tensor<T> {
+        self.check_nonempty("min", axes);
+        self.fold_axes("min", axes, keepdim, |d, a| {
+            d.fold_axis(a, T::infinity(), |&m, &x| {
+                if x.is_nan() || m.is_nan() {
+                    T::nan()
+                } else if x < m {
+                    x
+                } else {
+                    m
+                }
+            })
+        })
+    }
+
+    #[track_caller]
+    fn check_nonempty(&self, op: &str, axes: &[usize]) {
+        let axes = normalize_axes(op, axes, self.shape());
+        if let Some(&a) = axes.iter().find(|&&a| self.shape()[a] == 0) {
+            panic!(
+                "{op}: cannot reduce axis {a} of extent 0 (shape {:?})",
+                self.shape()
+            );
+        }
+    }
+
+    /// The largest element, as a 0-d tensor.
+    ///
+    /// # Panics
+    ///
+    /// If the tensor is empty.
+    #[track_caller]
+    pub fn max_all(&self) -> Tensor<T> {
+        let axes: Vec<usize> = (0..self.ndim()).collect();
+        assert!(self.numel() > 0, "max_all: empty tensor");
+        self.max(&axes, false)
+    }
+
+    /// The smallest element, as a 0-d tensor.
+    ///
+    /// # Panics
+    ///
+    /// If the tensor is empty.
+    #[track_caller]
+    pub fn min_all(&self) -> Tensor<T> {
+        let axes: Vec<usize> = (0..self.ndim()).collect();
+        assert!(self.numel() > 0, "min_all: empty tensor");
+        self.min(&axes, false)
+    }
+
+    /// Variance over `axes` with `correction` (1 = unbiased, PyTorch's default; 0 = population).
+    ///
+    /// # Panics
+    ///
+    /// If an axis is out of range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_tensor::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[4]).unwrap();
+    /// assert_eq!(t.var(&[0], 1, false).item(), 5.0 / 3.0);
+    /// ```
+    #[track_caller]
+    pub fn var(&self, axes: &[usize], correction: usize, keepdim: bool) -> Tensor<T> {
+        let axes_n = normalize_axes("var", axes, self.shape());
+        let count: usize = axes_n.iter().map(|&a| self.shape()[a]).product();
+        let mean = self.mean(&axes_n, true);
+        let d = self.sub(&mean);
+        let ss = d.mul(&d).sum(&axes_n, keepdim);
+        let denom = T::from_usize(count.saturating_sub(correction));
+        ss.map(|x| x / denom)
+    }
+
+    /// Index of the largest element along `axis` (the first one on ties), like `torch.argmax`.
+    ///
+    /// # Panics
+    ///
+    /// If the axis is out of range or has extent 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_tensor::Tensor;
+    /// let t = Tensor::from_vec(vec![0.1f32, 0.7, 0.2, 0.9, 0.05, 0.05], &[2, 3]).unwrap();
+    /// assert_eq!(t.argmax(1, false).to_vec(), vec![1, 0]);
+    /// ```
+    #[track_caller]
+    pub fn argmax(&self, axis: usize, keepdim: bool) -> Tensor<usize> {
+        self.arg_best("argmax", axis, keepdim, |x, best| x > best)
+    }
+
+    /// Index of the smallest element along `axis` (the first one on ties).
+    ///
+    /// # Panics
+    ///
+    /// If the axis is out of range or has extent 0.
+    #[track_caller]
+    pub fn argmin(&self, axis: usize, keepdim: bool) -> Tensor<usize> {
+        self.arg_best("argmin", axis, keepdim, |x, best| x < best)
+    }
+
+    #[track_caller]
+    fn arg_best(
+        &self,
+        op: &str,
+        axis: usize,
+        keepdim: bool,
+        better: impl Fn(T, T) -> bool,
+    ) -> Tensor<usize> {
+        self.check_nonempty(op, &[axis]);
+        let out = self.data.map_axis(Axis(axis), |lane| {
+            let mut best = 0;
+            let mut bv = lane[0];
+            for (i, &x) in lane.iter().enumerate().skip(1) {
+                if bv.is_nan() {
+                    break;
+                }
+                if x.is_nan() || better(x, bv) {
+                    best = i;
+                    bv = x;
+                }
+            }
+            best
+        });
+        let shape = reduced_shape(self.shape(), &[axis], keepdim);
+        Tensor {
+            data: out.into_shape_with_order(IxDyn(&shape)).expect("same size"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reductions() {
+        let t = Tensor::<f64>::arange(0.0, 24.0, 1.0).reshape(&[2, 3, 4]);
+        assert_eq!(t.sum(&[0, 2], false).to_vec(), vec![60.0, 92.0, 124.0]);
+        assert_eq!(t.sum(&[2, 0], true).shape(), &[1, 3, 1]);
+        assert_eq!(t.mean(&[1], false).shape(), &[2, 4]);
+        assert_eq!(t.max(&[1], false).to_vec()[..4], [8.0, 9.0, 10.0, 11.0]);
+        assert_eq!(t.min_all().item(), 0.0);
+        assert_eq!(t.sum_all().item(), 276.0);
+        assert_eq!(t.argmin(2, true).shape(), &[2, 3, 1]);
+    }
+
+    #[test]
+    #[should_panic(expected = "sum: axis 3 is out of range for a tensor of shape [2, 2]")]
+    fn bad_axis() {
+        let _ = Tensor::<f32>::zeros(&[2, 2]).sum(&[3], false);
+    }
+}

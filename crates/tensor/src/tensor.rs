@@ -1,0 +1,384 @@
+//! The [`Tensor`] type: creation, accessors and conversions.
+
+use ndarray::{ArrayD, IxDyn};
+use serde::{Deserialize, Serialize};
+
+use crate::{Float, Rng, TensorError};
+
+/// An n-dimensional array of elements, stored in an [`ndarray::ArrayD`].
+///
+/// `Tensor<f32>` (the default) and `Tensor<f64>` do math; `Tensor<usize>` holds indices
+/// (class labels, `argmax` results) and `Tensor<bool>` holds masks (comparisons).
+/// Shape operations work for every element type.
+///
+/// Arithmetic follows NumPy/PyTorch broadcasting; an operation on incompatible shapes
+/// panics with a message naming the operation and both shapes, pointing at the caller.
+///
+/// # Examples
+///
+/// ```
+/// use backprop_tensor::Tensor;
+///
+/// let a = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
+/// let b = Tensor::from_vec(vec![10.0, 20.0], &[2]).unwrap();
+/// let c = &a + &b; // b is broadcast over the rows of a
+/// assert_eq!(c.to_vec(), vec![11.0, 22.0, 13.0, 24.0]);
+/// assert_eq!(c.sum_all().item(), 70.0);
+/// ```
+#[derive(Clone, PartialEq)]
+pub struct Tensor<T = f32> {
+    pub(crate) data: ArrayD<T>,
+}
+
+impl<T> Tensor<T> {
+    /// Wraps an existing `ndarray` array.
+    pub fn from_array(data: ArrayD<T>) -> Self {
+        Tensor { data }
+    }
+
+    /// The shape, one extent per axis (`[]` for a scalar).
+    pub fn shape(&self) -> &[usize] {
+        self.data.shape()
+    }
+
+    /// The number of axes.
+    pub fn ndim(&self) -> usize {
+        self.data.ndim()
+    }
+
+    /// The number of elements.
+    pub fn numel(&self) -> usize {
+        self.data.len()
+    }
+
+    /// The underlying array.
+    pub fn array(&self) -> &ArrayD<T> {
+        &self.data
+    }
+
+    /// The underlying array, mutably (for in-place updates such as an optimizer step).
+    pub fn array_mut(&mut self) -> &mut ArrayD<T> {
+        &mut self.data
+    }
+
+    /// Consumes the tensor, returning the underlying array.
+    pub fn into_array(self) -> ArrayD<T> {
+        self.data
+    }
+
+    /// The elements as a slice in row-major order, if the storage is contiguous.
+    pub fn as_slice(&self) -> Option<&[T]> {
+        self.data.as_slice()
+    }
+
+    /// The elements as a mutable slice in row-major order, if the storage is contiguous.
+    pub fn as_slice_mut(&mut self) -> Option<&mut [T]> {
+        self.data.as_slice_mut()
+    }
+}
+
+impl<T: Clone> Tensor<T> {
+    /// Builds a tensor from row-major data and a shape.
+    ///
+    /// # Errors
+    ///
+    /// [`TensorError::LengthMismatch`] when `data.len()` is not the product of `shape`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_tensor::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3]).unwrap();
+    /// assert_eq!(t.shape(), &[3]);
+    /// assert!(Tensor::from_vec(vec![1.0f32, 2.0], &[3]).is_err());
+    /// ```
+    pub fn from_vec(data: Vec<T>, shape: &[usize]) -> Result<Self, TensorError> {
+        let expected: usize = shape.iter().product();
+        if data.len() != expected {
+            return Err(TensorError::LengthMismatch {
+                len: data.len(),
+                shape: shape.to_vec(),
+                expected,
+            });
+        }
+        let array = ArrayD::from_shape_vec(IxDyn(shape), data)
+            .expect("length was checked against the shape");
+        Ok(Tensor { data: array })
+    }
+
+    /// A tensor of `shape` with every element equal to `value`.
+    pub fn full(shape: &[usize], value: T) -> Self {
+        Tensor {
+            data: ArrayD::from_elem(IxDyn(shape), value),
+        }
+    }
+
+    /// The elements in row-major order.
+    pub fn to_vec(&self) -> Vec<T> {
+        match self.data.as_slice() {
+            Some(s) => s.to_vec(),
+            None => self.data.iter().cloned().collect(),
+        }
+    }
+
+    /// The single element of a tensor with one element (any shape).
+    ///
+    /// # Panics
+    ///
+    /// If the tensor does not have exactly one element.
+    #[track_caller]
+    pub fn item(&self) -> T {
+        assert!(
+            self.numel() == 1,
+            "item: tensor of shape {:?} has {} elements, expected exactly 1",
+            self.shape(),
+            self.numel()
+        );
+        self.data.iter().next().cloned().expect("one element")
+    }
+
+    /// The storage in standard (row-major, contiguous) layout, copying only if needed.
+    pub fn to_contiguous(&self) -> Self {
+        if self.data.is_standard_layout() {
+            self.clone()
+        } else {
+            Tensor {
+                data: self.data.as_standard_layout().into_owned(),
+            }
+        }
+    }
+}
+
+impl<T: Float> Tensor<T> {
+    /// A tensor of zeros.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_tensor::Tensor;
+    /// let z = Tensor::<f32>::zeros(&[2, 3]);
+    /// assert_eq!(z.to_vec(), vec![0.0; 6]);
+    /// ```
+    pub fn zeros(shape: &[usize]) -> Self {
+        Tensor {
+            data: ArrayD::zeros(IxDyn(shape)),
+        }
+    }
+
+    /// A tensor of ones.
+    pub fn ones(shape: &[usize]) -> Self {
+        Tensor {
+            data: ArrayD::ones(IxDyn(shape)),
+        }
+    }
+
+    /// A zero-dimensional tensor holding one value.
+    pub fn scalar(value: T) -> Self {
+        Tensor {
+            data: ArrayD::from_elem(IxDyn(&[]), value),
+        }
+    }
+
+    /// A tensor of zeros with the shape of `self`.
+    pub fn zeros_like(&self) -> Self {
+        Self::zeros(self.shape())
+    }
+
+    /// A tensor of ones with the shape of `self`.
+    pub fn ones_like(&self) -> Self {
+        Self::ones(self.shape())
+    }
+
+    /// The values `start, start + step, ...` below `end` (like `torch.arange`).
+    ///
+    /// # Panics
+    ///
+    /// If `step` is zero or has the wrong sign for the range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_tensor::Tensor;
+    /// assert_eq!(Tensor::<f32>::arange(0.0, 2.0, 0.5).to_vec(), vec![0.0, 0.5, 1.0, 1.5]);
+    /// ```
+    #[track_caller]
+    pub fn arange(start: T, end: T, step: T) -> Self {
+        assert!(
+            step != T::zero() && (end - start) * step >= T::zero(),
+            "arange: step {step} cannot go from {start} to {end}"
+        );
+        let n = ((end - start) / step).ceil().as_f64().max(0.0) as usize;
+        let v: Vec<T> = (0..n).map(|i| start + step * T::from_usize(i)).collect();
+        Tensor {
+            data: ArrayD::from_shape_vec(IxDyn(&[n]), v).expect("1-d"),
+        }
+    }
+
+    /// `n` evenly spaced values from `start` to `end` inclusive.
+    pub fn linspace(start: T, end: T, n: usize) -> Self {
+        let v: Vec<T> = match n {
+            0 => vec![],
+            1 => vec![start],
+            _ => {
+                let step = (end - start) / T::from_usize(n - 1);
+                (0..n).map(|i| start + step * T::from_usize(i)).collect()
+            }
+        };
+        Tensor {
+            data: ArrayD::from_shape_vec(IxDyn(&[n]), v).expect("1-d"),
+        }
+    }
+
+    /// The `n × n` identity matrix.
+    pub fn eye(n: usize) -> Self {
+        let mut t = Self::zeros(&[n, n]);
+        for i in 0..n {
+            t.data[[i, i]] = T::one();
+        }
+        t
+    }
+
+    /// Samples of U\[0, 1).
+    pub fn rand(shape: &[usize], rng: &mut Rng) -> Self {
+        Self::uniform(shape, T::zero(), T::one(), rng)
+    }
+
+    /// Samples of the standard normal N(0, 1).
+    pub fn randn(shape: &[usize], rng: &mut Rng) -> Self {
+        Self::normal(shape, T::zero(), T::one(), rng)
+    }
+
+    /// Samples of U\[low, high).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_tensor::{Rng, Tensor};
+    /// let mut rng = Rng::seed_from_u64(0);
+    /// let t = Tensor::<f32>::uniform(&[100], -0.5, 0.5, &mut rng);
+    /// assert!(t.to_vec().iter().all(|&x| (-0.5..0.5).contains(&x)));
+    /// ```
+    pub fn uniform(shape: &[usize], low: T, high: T, rng: &mut Rng) -> Self {
+        let n: usize = shape.iter().product();
+        let r = rng.inner_mut();
+        let v: Vec<T> = (0..n).map(|_| T::sample_uniform(r, low, high)).collect();
+        Tensor {
+            data: ArrayD::from_shape_vec(IxDyn(shape), v).expect("shape product"),
+        }
+    }
+
+    /// Samples of N(mean, std²).
+    pub fn normal(shape: &[usize], mean: T, std: T, rng: &mut Rng) -> Self {
+        let n: usize = shape.iter().product();
+        let r = rng.inner_mut();
+        let v: Vec<T> = (0..n)
+            .map(|_| mean + std * T::sample_standard_normal(r))
+            .collect();
+        Tensor {
+            data: ArrayD::from_shape_vec(IxDyn(shape), v).expect("shape product"),
+        }
+    }
+
+    /// Converts every element to another float type.
+    pub fn cast<U: Float>(&self) -> Tensor<U> {
+        Tensor {
+            data: self.data.mapv(|x| U::from_f64(x.as_f64())),
+        }
+    }
+
+    /// True when every element is finite (no NaN or ±Inf).
+    pub fn all_finite(&self) -> bool {
+        match self.data.as_slice_memory_order() {
+            Some(s) => s.iter().all(|x| x.is_finite()),
+            None => self.data.iter().all(|x| x.is_finite()),
+        }
+    }
+
+    /// True when both tensors have the same shape and every pair of elements satisfies
+    /// `|a - b| <= atol + rtol * |b|`.
+    pub fn allclose(&self, other: &Tensor<T>, rtol: f64, atol: f64) -> bool {
+        self.shape() == other.shape()
+            && self.data.iter().zip(other.data.iter()).all(|(&a, &b)| {
+                let (a, b) = (a.as_f64(), b.as_f64());
+                (a - b).abs() <= atol + rtol * b.abs() || (a.is_nan() && b.is_nan())
+            })
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Tensor<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tensor(shape={:?}, {:?})", self.shape(), self.data)
+    }
+}
+
+impl<T: std::fmt::Display> std::fmt::Display for Tensor<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.data)
+    }
+}
+
+impl<T> From<ArrayD<T>> for Tensor<T> {
+    fn from(data: ArrayD<T>) -> Self {
+        Tensor { data }
+    }
+}
+
+/// The serialized form: shape plus row-major data.
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "Tensor")]
+struct TensorRepr<T> {
+    shape: Vec<usize>,
+    data: Vec<T>,
+}
+
+impl<T: Clone + Serialize> Serialize for Tensor<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        TensorRepr {
+            shape: self.shape().to_vec(),
+            data: self.to_vec(),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de, T: Clone + Deserialize<'de>> Deserialize<'de> for Tensor<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r = TensorRepr::<T>::deserialize(d)?;
+        Tensor::from_vec(r.data, &r.shape).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_vec_checks_length() {
+        let e = Tensor::from_vec(vec![1.0f32; 5], &[2, 3]).unwrap_err();
+        assert_eq!(e.to_string(), "data has 5 elements but shape [2, 3] needs 6");
+    }
+
+    #[test]
+    fn serde_round_trip_and_rejects_bad_shape() {
+        let t = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0], &[3, 2]).unwrap();
+        let s = serde_json::to_string(&t).unwrap();
+        assert_eq!(s, r#"{"shape":[3,2],"data":[1.0,2.0,3.0,4.0,5.0,6.0]}"#);
+        let back: Tensor<f64> = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, t);
+        let bad = serde_json::from_str::<Tensor<f64>>(r#"{"shape":[4,2],"data":[1.0]}"#);
+        assert!(bad.unwrap_err().to_string().contains("shape [4, 2]"));
+    }
+
+    #[test]
+    fn creation() {
+        assert_eq!(Tensor::<f32>::eye(2).to_vec(), vec![1.0, 0.0, 0.0, 1.0]);
+        assert_eq!(Tensor::<f64>::linspace(0.0, 1.0, 3).to_vec(), vec![0.0, 0.5, 1.0]);
+        assert_eq!(Tensor::<f32>::arange(3.0, 0.0, -1.0).to_vec(), vec![3.0, 2.0, 1.0]);
+        let mut a = Rng::seed_from_u64(7);
+        let mut b = Rng::seed_from_u64(7);
+        assert_eq!(
+            Tensor::<f32>::randn(&[4], &mut a),
+            Tensor::<f32>::randn(&[4], &mut b)
+        );
+    }
+}
