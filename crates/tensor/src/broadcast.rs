@@ -20,8 +20,16 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
     for i in 0..n {
-        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
-        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        let da = if i + a.len() >= n {
+            a[i + a.len() - n]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= n {
+            b[i + b.len() - n]
+        } else {
+            1
+        };
         out[i] = if da == db || db == 1 {
             da
         } else if da == 1 {
@@ -36,9 +44,8 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
 /// The shape two shapes broadcast to, panicking with the op's name when incompatible.
 #[track_caller]
 pub(crate) fn broadcast_shape_or_panic(op: &str, a: &[usize], b: &[usize]) -> Vec<usize> {
-    broadcast_shape(a, b).unwrap_or_else(|| {
-        panic!("{op}: shapes {a:?} and {b:?} cannot be broadcast together")
-    })
+    broadcast_shape(a, b)
+        .unwrap_or_else(|| panic!("{op}: shapes {a:?} and {b:?} cannot be broadcast together"))
 }
 
 impl<T: Clone> Tensor<T> {

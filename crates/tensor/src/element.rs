@@ -4,7 +4,6 @@ use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 
-
 use rand_distr::Distribution;
 use serde::{Serialize, de::DeserializeOwned};
 

@@ -44,13 +44,19 @@ impl<T: Float> Tensor<T> {
                 }
                 let (n, m) = (sa[sa.len() - 2], sb[sb.len() - 1]);
                 let mut out = Array3::<T>::zeros((batch, n, m));
-                let a3 = (sa.len() == 3).then(|| self.data.view().into_dimensionality::<Ix3>().expect("3-d"));
-                let b3 = (sb.len() == 3).then(|| other.data.view().into_dimensionality::<Ix3>().expect("3-d"));
+                let a3 = (sa.len() == 3)
+                    .then(|| self.data.view().into_dimensionality::<Ix3>().expect("3-d"));
+                let b3 = (sb.len() == 3)
+                    .then(|| other.data.view().into_dimensionality::<Ix3>().expect("3-d"));
                 let a2 = (sa.len() == 2).then(|| self.view2());
                 let b2 = (sb.len() == 2).then(|| other.view2());
                 for i in 0..batch {
-                    let a = a3.as_ref().map_or_else(|| a2.clone().expect("2-d"), |a| a.index_axis(ndarray::Axis(0), i));
-                    let b = b3.as_ref().map_or_else(|| b2.clone().expect("2-d"), |b| b.index_axis(ndarray::Axis(0), i));
+                    let a = a3
+                        .as_ref()
+                        .map_or_else(|| a2.expect("2-d"), |a| a.index_axis(ndarray::Axis(0), i));
+                    let b = b3
+                        .as_ref()
+                        .map_or_else(|| b2.expect("2-d"), |b| b.index_axis(ndarray::Axis(0), i));
                     let mut c = out.index_axis_mut(ndarray::Axis(0), i);
                     general_mat_mul(T::one(), &a, &b, T::zero(), &mut c);
                 }
@@ -114,7 +120,10 @@ mod tests {
         let c1 = a.narrow(0, 1, 1).reshape(&[2, 3]).matmul(&b);
         assert_eq!(c.narrow(0, 1, 1).reshape(&[2, 2]), c1);
         let bt = b.t();
-        assert_eq!(a.reshape(&[4, 3]).matmul_t(&bt), a.reshape(&[4, 3]).matmul(&b));
+        assert_eq!(
+            a.reshape(&[4, 3]).matmul_t(&bt),
+            a.reshape(&[4, 3]).matmul(&b)
+        );
         assert_eq!(bt.t_matmul(&bt), b.matmul(&bt));
     }
 

@@ -46,7 +46,9 @@ impl<T: Float> Tensor<T> {
         }
         let shape = reduced_shape(self.shape(), &axes, keepdim);
         Tensor {
-            data: data.into_shape_with_order(IxDyn(&shape)).expect("same size"),
+            data: data
+                .into_shape_with_order(IxDyn(&shape))
+                .expect("same size"),
         }
     }
 

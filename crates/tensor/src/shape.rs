@@ -315,7 +315,12 @@ impl<T: Float> Tensor<T> {
     ///
     /// If the shapes do not fit or an index is out of range.
     #[track_caller]
-    pub fn scatter_add(shape: &[usize], axis: usize, index: &Tensor<usize>, src: &Tensor<T>) -> Tensor<T> {
+    pub fn scatter_add(
+        shape: &[usize],
+        axis: usize,
+        index: &Tensor<usize>,
+        src: &Tensor<T>,
+    ) -> Tensor<T> {
         check_axis("scatter_add", axis, shape.len(), shape);
         check_gather_shapes("scatter_add", shape, index.shape(), axis);
         assert!(
@@ -347,7 +352,12 @@ impl<T: Float> Tensor<T> {
     ///
     /// If the shapes do not fit or an index is out of range.
     #[track_caller]
-    pub fn index_add(shape: &[usize], axis: usize, indices: &[usize], src: &Tensor<T>) -> Tensor<T> {
+    pub fn index_add(
+        shape: &[usize],
+        axis: usize,
+        indices: &[usize],
+        src: &Tensor<T>,
+    ) -> Tensor<T> {
         check_axis("index_add", axis, shape.len(), shape);
         let mut expect = shape.to_vec();
         expect[axis] = indices.len();
@@ -389,11 +399,16 @@ mod tests {
         let tt = t.t();
         assert_eq!(tt.shape(), &[3, 2]);
         assert_eq!(tt.to_vec(), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
-        assert!(tt.as_slice().is_some(), "permute returns contiguous storage");
+        assert!(
+            tt.as_slice().is_some(),
+            "permute returns contiguous storage"
+        );
     }
 
     #[test]
-    #[should_panic(expected = "reshape: cannot reshape a tensor of shape [2, 3] (6 elements) to [4] (4 elements)")]
+    #[should_panic(
+        expected = "reshape: cannot reshape a tensor of shape [2, 3] (6 elements) to [4] (4 elements)"
+    )]
     fn reshape_mismatch() {
         let _ = Tensor::<f32>::zeros(&[2, 3]).reshape(&[4]);
     }
@@ -413,7 +428,10 @@ mod tests {
         let x = Tensor::<f64>::arange(0.0, 6.0, 1.0).reshape(&[3, 2]);
         let n = x.narrow(0, 1, 2);
         assert_eq!(n.to_vec(), vec![2.0, 3.0, 4.0, 5.0]);
-        assert_eq!(n.pad_axis(&[3, 2], 0, 1).to_vec(), vec![0.0, 0.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(
+            n.pad_axis(&[3, 2], 0, 1).to_vec(),
+            vec![0.0, 0.0, 2.0, 3.0, 4.0, 5.0]
+        );
         let a = Tensor::index_add(&[3, 2], 0, &[2, 2], &Tensor::<f64>::ones(&[2, 2]));
         assert_eq!(a.to_vec(), vec![0.0, 0.0, 0.0, 0.0, 2.0, 2.0]);
         assert_eq!(Tensor::stack(&[&n, &n], 0).shape(), &[2, 2, 2]);

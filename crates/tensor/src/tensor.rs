@@ -355,7 +355,10 @@ mod tests {
     #[test]
     fn from_vec_checks_length() {
         let e = Tensor::from_vec(vec![1.0f32; 5], &[2, 3]).unwrap_err();
-        assert_eq!(e.to_string(), "data has 5 elements but shape [2, 3] needs 6");
+        assert_eq!(
+            e.to_string(),
+            "data has 5 elements but shape [2, 3] needs 6"
+        );
     }
 
     #[test]
@@ -372,8 +375,14 @@ mod tests {
     #[test]
     fn creation() {
         assert_eq!(Tensor::<f32>::eye(2).to_vec(), vec![1.0, 0.0, 0.0, 1.0]);
-        assert_eq!(Tensor::<f64>::linspace(0.0, 1.0, 3).to_vec(), vec![0.0, 0.5, 1.0]);
-        assert_eq!(Tensor::<f32>::arange(3.0, 0.0, -1.0).to_vec(), vec![3.0, 2.0, 1.0]);
+        assert_eq!(
+            Tensor::<f64>::linspace(0.0, 1.0, 3).to_vec(),
+            vec![0.0, 0.5, 1.0]
+        );
+        assert_eq!(
+            Tensor::<f32>::arange(3.0, 0.0, -1.0).to_vec(),
+            vec![3.0, 2.0, 1.0]
+        );
         let mut a = Rng::seed_from_u64(7);
         let mut b = Rng::seed_from_u64(7);
         assert_eq!(

@@ -1,0 +1,62 @@
+//! The [`Backward`] trait: the local derivative of one op.
+
+use backprop_tensor::Float;
+
+use crate::Var;
+
+/// What an op's backward can see: its inputs and its own output.
+pub struct BackwardCtx<'a, T: Float> {
+    pub(crate) inputs: &'a [Var<T>],
+    pub(crate) output: &'a Var<T>,
+}
+
+impl<'a, T: Float> BackwardCtx<'a, T> {
+    /// Builds a context (for tests of a backward rule in isolation).
+    pub fn new(inputs: &'a [Var<T>], output: &'a Var<T>) -> Self {
+        BackwardCtx { inputs, output }
+    }
+
+    /// Input `i` of the op.
+    pub fn input(&self, i: usize) -> &'a Var<T> {
+        &self.inputs[i]
+    }
+
+    /// All inputs of the op.
+    pub fn inputs(&self) -> &'a [Var<T>] {
+        self.inputs
+    }
+
+    /// The op's output (its value is what the forward computed).
+    pub fn output(&self) -> &'a Var<T> {
+        self.output
+    }
+
+    /// Whether input `i` needs a gradient (ops skip the work for inputs that do not).
+    pub fn needs_grad(&self, i: usize) -> bool {
+        self.inputs[i].requires_grad()
+    }
+
+    /// The shape of input `i`.
+    pub fn input_shape(&self, i: usize) -> Vec<usize> {
+        self.inputs[i].shape()
+    }
+}
+
+/// The backward rule of an op: given the gradient of the loss with respect to the op's
+/// output, the gradient with respect to each input (the chain rule, one step).
+///
+/// Rules are written with [`Var`] ops, so the same rule serves first-order backward (run
+/// with recording off: plain tensor math) and double backward (`create_graph`: the rule's
+/// own ops are recorded and can be differentiated again).
+pub trait Backward<T: Float>: Send + Sync + 'static {
+    /// One entry per input: `Some(grad)` shaped like that input, or `None` when the input
+    /// does not need a gradient.
+    fn backward(&self, ctx: &BackwardCtx<'_, T>, grad: &Var<T>) -> Vec<Option<Var<T>>>;
+
+    /// Whether [`backward`](Backward::backward) is itself differentiable. An op whose rule
+    /// uses plain tensor math returns `false`; asking for double backward through it is
+    /// then an error naming the op instead of a silently wrong result.
+    fn supports_double_backward(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,382 @@
+//! The backward pass: reverse-mode accumulation of gradients over the recorded graph.
+//!
+//! Nodes are visited newest first. An op's output is always created after its inputs, so
+//! when a node is reached every op that used it has already sent its gradient contribution:
+//! the node's gradient is complete, it is passed through the node's backward rule once
+//! (the chain rule: the local derivative times the upstream gradient), and the results are
+//! summed into the inputs' pending gradients.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use backprop_tensor::{Float, Tensor};
+
+use crate::Var;
+use crate::backward::{Backward, BackwardCtx};
+use crate::mode::{is_anomaly_enabled, set_grad_enabled};
+use crate::trace;
+use crate::var::GradFn;
+
+static NEXT_PASS: AtomicU64 = AtomicU64::new(1);
+
+/// Options of a backward pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BackwardOptions {
+    /// Keep the graph after the pass so backward can run through it again. By default the
+    /// graph's saved state is freed as the pass goes (as in PyTorch).
+    pub retain_graph: bool,
+    /// Record the backward pass itself, so the resulting gradients have history and can be
+    /// differentiated again (second derivatives, Hessian-vector products, gradient
+    /// penalties). Implies `retain_graph`.
+    pub create_graph: bool,
+}
+
+impl<T: Float> Var<T> {
+    /// Computes the gradient of this one-element value with respect to every leaf that
+    /// requires gradients, adding it to their [`grad`](Var::grad) (gradients accumulate
+    /// across calls, as in PyTorch; clear them with `zero_grad`).
+    ///
+    /// # Panics
+    ///
+    /// If the value has more than one element (use [`backward_with`](Var::backward_with)),
+    /// does not require gradients, or its graph was already freed by a previous backward.
+    #[track_caller]
+    pub fn backward(&self) {
+        self.backward_opts(None, BackwardOptions::default());
+    }
+
+    /// Backward from a non-scalar value, seeded with `grad` (the gradient of some scalar
+    /// with respect to this value; it must have this value's shape).
+    ///
+    /// # Panics
+    ///
+    /// If `grad` does not have this value's shape, or as for [`backward`](Var::backward).
+    #[track_caller]
+    pub fn backward_with(&self, grad: Tensor<T>) {
+        self.backward_opts(Some(grad), BackwardOptions::default());
+    }
+
+    /// Backward with explicit [`BackwardOptions`]; `grad: None` means a one-element value
+    /// seeded with 1.
+    ///
+    /// # Panics
+    ///
+    /// As for [`backward`](Var::backward) and [`backward_with`](Var::backward_with).
+    #[track_caller]
+    pub fn backward_opts(&self, grad: Option<Tensor<T>>, opts: BackwardOptions) {
+        let seed = seed_for(self, grad, "backward");
+        run_backward(&[(self.clone(), seed)], None, opts);
+    }
+}
+
+#[track_caller]
+fn seed_for<T: Float>(out: &Var<T>, grad: Option<Tensor<T>>, op: &str) -> Var<T> {
+    assert!(
+        out.requires_grad(),
+        "{op}: the value does not require grad (no input of the ops that computed it requires \
+         grad, or it was computed under no_grad)"
+    );
+    match grad {
+        None => {
+            let shape = out.shape();
+            assert!(
+                out.numel() == 1,
+                "{op}: output of shape {shape:?} is not a scalar; a gradient can be created \
+                 implicitly only for one-element outputs (use backward_with(grad))"
+            );
+            Var::new(Tensor::ones(&shape))
+        }
+        Some(g) => {
+            assert!(
+                g.shape() == out.shape().as_slice(),
+                "{op}: seed gradient of shape {:?} does not match the output shape {:?}",
+                g.shape(),
+                out.shape()
+            );
+            Var::new(g)
+        }
+    }
+}
+
+/// The gradients of `outputs` with respect to `inputs` (like `torch.autograd.grad`),
+/// returned instead of accumulated into `.grad`. `grad_outputs` seeds each output (empty:
+/// each output must have one element and is seeded with 1). An input that the outputs do
+/// not depend on gets `None`.
+///
+/// With `create_graph`, the returned gradients carry history and can be differentiated
+/// again.
+///
+/// # Panics
+///
+/// If an output does not require grad, a seed's shape differs from its output's, or
+/// `grad_outputs` is neither empty nor one per output.
+///
+/// # Examples
+///
+/// ```
+/// use backprop_autograd::{grad, BackwardOptions, Var};
+/// use backprop_tensor::Tensor;
+/// let x = Var::parameter(Tensor::from_vec(vec![2.0f64], &[1]).unwrap());
+/// let y = x.powf(3.0).sum(); // y = x³
+/// let opts = BackwardOptions { create_graph: true, ..Default::default() };
+/// let dy = grad(&[y], &[x.clone()], &[], opts)[0].clone().unwrap(); // 3x² = 12
+/// assert_eq!(dy.item(), 12.0);
+/// let d2y = grad(&[dy.sum()], &[x], &[], BackwardOptions::default())[0].clone().unwrap();
+/// assert_eq!(d2y.item(), 12.0); // 6x = 12
+/// ```
+#[track_caller]
+pub fn grad<T: Float>(
+    outputs: &[Var<T>],
+    inputs: &[Var<T>],
+    grad_outputs: &[Var<T>],
+    opts: BackwardOptions,
+) -> Vec<Option<Var<T>>> {
+    assert!(
+        grad_outputs.is_empty() || grad_outputs.len() == outputs.len(),
+        "grad: {} grad_outputs given for {} outputs",
+        grad_outputs.len(),
+        outputs.len()
+    );
+    let roots: Vec<(Var<T>, Var<T>)> = outputs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let seed = match grad_outputs.get(i) {
+                None => seed_for(o, None, "grad"),
+                Some(g) => {
+                    assert!(
+                        g.shape() == o.shape(),
+                        "grad: grad_output of shape {:?} does not match the output shape {:?}",
+                        g.shape(),
+                        o.shape()
+                    );
+                    assert!(o.requires_grad(), "grad: output {i} does not require grad");
+                    g.clone()
+                }
+            };
+            (o.clone(), seed)
+        })
+        .collect();
+    run_backward(&roots, Some(inputs), opts)
+}
+
+/// Adds `g` into a gradient slot. A slot value that nothing else references is updated in
+/// place; otherwise (or when recording) a new value is made.
+fn accumulate<T: Float>(slot: &mut Option<Var<T>>, g: Var<T>, create_graph: bool) {
+    *slot = Some(match slot.take() {
+        None => g,
+        Some(prev) => {
+            if create_graph {
+                prev.add(&g)
+            } else if Arc::strong_count(&prev.inner) == 1 {
+                prev.data_mut().add_scaled_(T::one(), &g.data());
+                prev
+            } else {
+                Var::new(prev.data().add(&g.data()))
+            }
+        }
+    });
+}
+
+/// A gradient to store in a `.grad` slot: without `create_graph` a history-free value that
+/// nothing else shares (so later in-place accumulation cannot alias another gradient).
+fn owned_grad<T: Float>(g: Var<T>, create_graph: bool) -> Var<T> {
+    if create_graph || (g.is_leaf() && !g.requires_grad() && Arc::strong_count(&g.inner) == 1) {
+        g
+    } else {
+        Var::new(g.value())
+    }
+}
+
+pub(crate) fn run_backward<T: Float>(
+    roots: &[(Var<T>, Var<T>)],
+    capture: Option<&[Var<T>]>,
+    opts: BackwardOptions,
+) -> Vec<Option<Var<T>>> {
+    let create_graph = opts.create_graph;
+    let retain_graph = opts.retain_graph || opts.create_graph;
+    let _mode = set_grad_enabled(create_graph);
+    let pass = NEXT_PASS.fetch_add(1, Ordering::Relaxed);
+
+    // Collect every node that gradients can reach.
+    let mut order: Vec<Var<T>> = Vec::new();
+    let mut stack: Vec<Var<T>> = roots.iter().map(|(r, _)| r.clone()).collect();
+    while let Some(v) = stack.pop() {
+        if v.inner.visit.swap(pass, Ordering::Relaxed) == pass {
+            continue;
+        }
+        *v.pending() = None;
+        {
+            let gf = v.grad_fn();
+            match gf.as_ref() {
+                Some(gf) => stack.extend(
+                    gf.inputs
+                        .iter()
+                        .filter(|i| {
+                            i.requires_grad() && i.inner.visit.load(Ordering::Relaxed) != pass
+                        })
+                        .cloned(),
+                ),
+                None if !v.is_leaf() => panic!(
+                    "backward: trying to backward through the graph a second time: the graph \
+                     behind `{}` was freed by an earlier backward (pass retain_graph: true to \
+                     keep it)",
+                    v.op_name()
+                ),
+                None => {}
+            }
+        }
+        order.push(v);
+    }
+    order.sort_unstable_by_key(|v| std::cmp::Reverse(v.id()));
+
+    for (root, seed) in roots {
+        accumulate(&mut root.pending(), seed.clone(), create_graph);
+    }
+    let mut captured: Vec<Option<Var<T>>> = vec![None; capture.map_or(0, |c| c.len())];
+    let tracing = trace::is_tracing();
+
+    for node in &order {
+        let Some(mut g) = node.pending().take() else {
+            continue;
+        };
+        for hook in node.hooks().iter() {
+            let replaced = {
+                let current = g.data();
+                hook(&current)
+            };
+            if let Some(new) = replaced {
+                assert!(
+                    new.shape() == g.data().shape(),
+                    "hook on `{}` returned a gradient of shape {:?}, expected {:?}",
+                    node.op_name(),
+                    new.shape(),
+                    g.shape()
+                );
+                g = Var::new(new);
+            }
+        }
+        if let Some(inputs) = capture {
+            for (slot, input) in captured.iter_mut().zip(inputs) {
+                if input.ptr_eq(node) {
+                    *slot = Some(g.clone());
+                }
+            }
+        } else if node.is_leaf() || node.inner.retains_grad.load(Ordering::Relaxed) {
+            let mut slot = node.grad_slot();
+            let g = owned_grad(g.clone(), create_graph);
+            accumulate(&mut slot, g, create_graph);
+        }
+        if node.is_leaf() {
+            continue;
+        }
+        let Some(grad_fn) = node.grad_fn().take() else {
+            panic!(
+                "backward: the graph behind `{}` was freed during this pass (is another thread \
+                 running backward over the same graph?)",
+                node.op_name()
+            );
+        };
+        let grads = call_backward(node, &grad_fn, &g, create_graph);
+        if tracing {
+            trace::record(node, &grad_fn.inputs, &g, &grads);
+        }
+        for (i, (input, gi)) in grad_fn.inputs.iter().zip(grads).enumerate() {
+            let Some(gi) = gi else { continue };
+            if !input.requires_grad() {
+                continue;
+            }
+            if gi.data().shape() != input.data().shape() {
+                panic!(
+                    "backward of `{}` returned a gradient of shape {:?} for input {i} of shape {:?}",
+                    node.op_name(),
+                    gi.shape(),
+                    input.shape()
+                );
+            }
+            accumulate(&mut input.pending(), gi, create_graph);
+        }
+        if retain_graph {
+            *node.grad_fn() = Some(grad_fn);
+        }
+    }
+    captured
+}
+
+fn call_backward<T: Float>(
+    node: &Var<T>,
+    grad_fn: &GradFn<T>,
+    g: &Var<T>,
+    create_graph: bool,
+) -> Vec<Option<Var<T>>> {
+    let ctx = BackwardCtx {
+        inputs: &grad_fn.inputs,
+        output: node,
+    };
+    let grads = if create_graph && !grad_fn.op.supports_double_backward() {
+        // Compute first-order gradients, then mark them so that differentiating them again
+        // fails loudly, naming the op.
+        let plain = {
+            let _off = set_grad_enabled(false);
+            grad_fn.op.backward(&ctx, g)
+        };
+        let mut deps: Vec<Var<T>> = grad_fn.inputs.clone();
+        deps.push(g.clone());
+        plain
+            .into_iter()
+            .map(|gi| {
+                gi.map(|gi| {
+                    Var::from_op(
+                        node.op_name(),
+                        gi.value(),
+                        deps.clone(),
+                        NoDoubleBackward { op: node.op_name() },
+                    )
+                })
+            })
+            .collect()
+    } else {
+        grad_fn.op.backward(&ctx, g)
+    };
+    assert_eq!(
+        grads.len(),
+        grad_fn.inputs.len(),
+        "backward of `{}` returned {} gradients for {} inputs",
+        node.op_name(),
+        grads.len(),
+        grad_fn.inputs.len()
+    );
+    if is_anomaly_enabled() {
+        for (i, gi) in grads.iter().enumerate() {
+            if let Some(gi) = gi {
+                if !gi.data().all_finite() {
+                    let at = node
+                        .location()
+                        .map_or_else(|| "an unknown place".to_string(), |l| l.to_string());
+                    panic!(
+                        "anomaly: backward of op `{}` produced NaN or Inf in the gradient of \
+                         input {i} (shape {:?}); the op was called at {at}",
+                        node.op_name(),
+                        gi.shape()
+                    );
+                }
+            }
+        }
+    }
+    grads
+}
+
+/// Stands for a gradient computed by an op whose backward is not differentiable.
+struct NoDoubleBackward {
+    op: &'static str,
+}
+
+impl<T: Float> Backward<T> for NoDoubleBackward {
+    fn backward(&self, _ctx: &BackwardCtx<'_, T>, _grad: &Var<T>) -> Vec<Option<Var<T>>> {
+        panic!(
+            "double backward: op `{}` does not support create_graph (its backward rule is not \
+             differentiable)",
+            self.op
+        )
+    }
+}

@@ -1,0 +1,60 @@
+//! add: y = a + b, with broadcasting.
+//!
+//! dy/da = 1, dy/db = 1: the upstream gradient passes to both inputs unchanged, then is
+//! summed over the axes each input was broadcast along (`sum_to` its own shape).
+//! Saves nothing.
+
+use backprop_tensor::{Float, Rng};
+
+use crate::checks::{GradCase, SecondOrder, inputs};
+use crate::{Backward, BackwardCtx, Var};
+
+pub(crate) const SECOND_ORDER: SecondOrder = SecondOrder::Supported;
+
+impl<T: Float> Var<T> {
+    /// Elementwise `self + other` with broadcasting.
+    ///
+    /// # Panics
+    ///
+    /// If the shapes cannot be broadcast together (the message names `add` and both shapes).
+    #[track_caller]
+    pub fn add(&self, other: &Var<T>) -> Var<T> {
+        let y = self.data().add(&other.data());
+        Var::from_op("add", y, vec![self.clone(), other.clone()], AddBackward)
+    }
+}
+
+struct AddBackward;
+
+impl<T: Float> Backward<T> for AddBackward {
+    fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
+        (0..2)
+            .map(|i| ctx.needs_grad(i).then(|| g.sum_to(&ctx.input_shape(i))))
+            .collect()
+    }
+}
+
+pub(crate) fn cases(rng: &mut Rng) -> Vec<GradCase> {
+    let (full, small) = inputs::broadcast_pair(rng);
+    let s = inputs::shape(rng, 2, 4);
+    vec![
+        GradCase::new(
+            "same shape",
+            vec![inputs::normal(rng, &s), inputs::normal(rng, &s)],
+            |v| v[0].add(&v[1]),
+        ),
+        GradCase::new(
+            "broadcast",
+            vec![inputs::normal(rng, &full), inputs::normal(rng, &small)],
+            |v| v[0].add(&v[1]),
+        ),
+        GradCase::new(
+            "broadcast lhs",
+            vec![inputs::normal(rng, &small), inputs::normal(rng, &full)],
+            |v| v[0].add(&v[1]),
+        ),
+        GradCase::new("same input twice", vec![inputs::normal(rng, &s)], |v| {
+            v[0].add(&v[0])
+        }),
+    ]
+}

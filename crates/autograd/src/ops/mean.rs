@@ -1,0 +1,67 @@
+//! mean: y = (1/n) Σ x over chosen axes (or all elements), n = number of summed elements.
+//!
+//! dy/dx = 1/n for every element: the upstream gradient is reshaped to keep the reduced
+//! axes, broadcast back and scaled by 1/n. Saves only the input's shape.
+
+use backprop_tensor::{Float, Rng, reduced_shape};
+
+use crate::checks::{GradCase, SecondOrder, inputs};
+use crate::{Backward, BackwardCtx, Var};
+
+pub(crate) const SECOND_ORDER: SecondOrder = SecondOrder::Supported;
+
+impl<T: Float> Var<T> {
+    /// The mean of all elements, as a 0-d value.
+    #[track_caller]
+    pub fn mean(&self) -> Var<T> {
+        let axes: Vec<usize> = (0..self.data().ndim()).collect();
+        self.mean_axes(&axes, false)
+    }
+
+    /// Means over `axes`; with `keepdim` the reduced axes stay with extent 1.
+    ///
+    /// # Panics
+    ///
+    /// If an axis is out of range.
+    #[track_caller]
+    pub fn mean_axes(&self, axes: &[usize], keepdim: bool) -> Var<T> {
+        let y = self.data().mean(axes, keepdim);
+        let shape = self.shape();
+        let kept = reduced_shape(&shape, axes, true);
+        let n = shape.iter().product::<usize>() / kept.iter().product::<usize>().max(1);
+        Var::from_op(
+            "mean",
+            y,
+            vec![self.clone()],
+            MeanBackward {
+                kept,
+                scale: T::one() / T::from_usize(n),
+            },
+        )
+    }
+}
+
+struct MeanBackward<T> {
+    kept: Vec<usize>,
+    scale: T,
+}
+
+impl<T: Float> Backward<T> for MeanBackward<T> {
+    fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
+        let g = g.mul_scalar(self.scale).reshape(&self.kept);
+        vec![Some(g.broadcast_to(&ctx.input_shape(0)))]
+    }
+}
+
+pub(crate) fn cases(rng: &mut Rng) -> Vec<GradCase> {
+    let s = inputs::shape(rng, 3, 4);
+    vec![
+        GradCase::new("all", vec![inputs::normal(rng, &s)], |v| v[0].mean()),
+        GradCase::new("axis 2", vec![inputs::normal(rng, &s)], |v| {
+            v[0].mean_axes(&[2], false)
+        }),
+        GradCase::new("axes 0,1 keepdim", vec![inputs::normal(rng, &s)], |v| {
+            v[0].mean_axes(&[0, 1], true)
+        }),
+    ]
+}

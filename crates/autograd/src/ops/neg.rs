@@ -1,0 +1,32 @@
+//! neg: y = -x.   dy/dx = -1. Saves nothing.
+
+use backprop_tensor::{Float, Rng};
+
+use crate::checks::{GradCase, SecondOrder, inputs};
+use crate::{Backward, BackwardCtx, Var};
+
+pub(crate) const SECOND_ORDER: SecondOrder = SecondOrder::Supported;
+
+impl<T: Float> Var<T> {
+    /// Elementwise `-self`.
+    #[track_caller]
+    pub fn neg(&self) -> Var<T> {
+        let y = self.data().neg();
+        Var::from_op("neg", y, vec![self.clone()], NegBackward)
+    }
+}
+
+struct NegBackward;
+
+impl<T: Float> Backward<T> for NegBackward {
+    fn backward(&self, _ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
+        vec![Some(g.neg())]
+    }
+}
+
+pub(crate) fn cases(rng: &mut Rng) -> Vec<GradCase> {
+    let s = inputs::shape(rng, 2, 4);
+    vec![GradCase::new("random", vec![inputs::normal(rng, &s)], |v| {
+        v[0].neg()
+    })]
+}

@@ -1,0 +1,32 @@
+//! sin: y = sin x.   dy/dx = cos x. Saves the input.
+
+use backprop_tensor::{Float, Rng};
+
+use crate::checks::{GradCase, SecondOrder, inputs};
+use crate::{Backward, BackwardCtx, Var};
+
+pub(crate) const SECOND_ORDER: SecondOrder = SecondOrder::Supported;
+
+impl<T: Float> Var<T> {
+    /// Elementwise sine.
+    #[track_caller]
+    pub fn sin(&self) -> Var<T> {
+        let y = self.data().sin();
+        Var::from_op("sin", y, vec![self.clone()], SinBackward)
+    }
+}
+
+struct SinBackward;
+
+impl<T: Float> Backward<T> for SinBackward {
+    fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
+        vec![Some(g.mul(&ctx.input(0).cos()))]
+    }
+}
+
+pub(crate) fn cases(rng: &mut Rng) -> Vec<GradCase> {
+    let s = inputs::shape(rng, 2, 4);
+    vec![GradCase::new("random", vec![inputs::normal(rng, &s)], |v| {
+        v[0].sin()
+    })]
+}

@@ -1,0 +1,383 @@
+//! [`Var`]: a tensor that remembers how it was computed.
+
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use backprop_tensor::{Float, Tensor};
+
+use crate::backward::Backward;
+use crate::mode::{is_anomaly_enabled, is_grad_enabled};
+
+/// Creation order of nodes: an op's output is always newer than its inputs, so walking nodes
+/// from newest to oldest is a valid reverse topological order (no explicit sort of the graph).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A hook called with a value's gradient during backward; returning `Some` replaces it.
+pub type Hook<T> = Box<dyn Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync>;
+
+/// The recorded op that produced a value: how to send a gradient back to its inputs.
+pub(crate) struct GradFn<T: Float> {
+    pub(crate) op: Box<dyn Backward<T>>,
+    pub(crate) inputs: Vec<Var<T>>,
+}
+
+pub(crate) struct Node<T: Float> {
+    pub(crate) id: u64,
+    pub(crate) data: RwLock<Tensor<T>>,
+    pub(crate) requires_grad: AtomicBool,
+    pub(crate) is_leaf: bool,
+    pub(crate) op_name: &'static str,
+    pub(crate) location: Option<&'static Location<'static>>,
+    pub(crate) grad: Mutex<Option<Var<T>>>,
+    pub(crate) grad_fn: Mutex<Option<GradFn<T>>>,
+    pub(crate) hooks: Mutex<Vec<Hook<T>>>,
+    pub(crate) retains_grad: AtomicBool,
+    /// Marks the backward pass that last visited this node.
+    pub(crate) visit: AtomicU64,
+    /// The gradient accumulated for this node during the current backward pass.
+    pub(crate) pending: Mutex<Option<Var<T>>>,
+    pub(crate) name: Mutex<Option<String>>,
+}
+
+/// A differentiable tensor: a value plus, when it was computed from values that require
+/// gradients, the op that computed it (the graph is recorded as ops run, like PyTorch).
+///
+/// `Var` is a cheap handle (`Arc` inside): cloning it shares the value, gradient and history.
+/// It is `Send + Sync`, so a trained model's parameters can serve inference from several
+/// threads.
+///
+/// # Examples
+///
+/// ```
+/// use backprop_autograd::Var;
+/// use backprop_tensor::Tensor;
+///
+/// let x = Var::parameter(Tensor::from_vec(vec![3.0f64], &[1]).unwrap());
+/// let y = x.mul(&x).sum(); // y = x²
+/// y.backward();
+/// assert_eq!(x.grad().unwrap().to_vec(), vec![6.0]); // dy/dx = 2x
+/// ```
+pub struct Var<T: Float = f32> {
+    pub(crate) inner: Arc<Node<T>>,
+}
+
+impl<T: Float> Clone for Var<T> {
+    fn clone(&self) -> Self {
+        Var {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<T: Float> std::fmt::Debug for Var<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Var(op={}, requires_grad={}, {:?})",
+            self.inner.op_name,
+            self.requires_grad(),
+            *self.data()
+        )
+    }
+}
+
+fn lock<M>(m: &Mutex<M>) -> MutexGuard<'_, M> {
+    // A panic inside a hook or op must not make every later access panic too.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl<T: Float> Var<T> {
+    fn make(
+        data: Tensor<T>,
+        requires_grad: bool,
+        op_name: &'static str,
+        location: Option<&'static Location<'static>>,
+        grad_fn: Option<GradFn<T>>,
+    ) -> Self {
+        Var {
+            inner: Arc::new(Node {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                data: RwLock::new(data),
+                requires_grad: AtomicBool::new(requires_grad),
+                is_leaf: grad_fn.is_none(),
+                op_name,
+                location,
+                grad: Mutex::new(None),
+                grad_fn: Mutex::new(grad_fn),
+                hooks: Mutex::new(Vec::new()),
+                retains_grad: AtomicBool::new(false),
+                visit: AtomicU64::new(0),
+                pending: Mutex::new(None),
+                name: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// A value that does not require gradients (input data, targets, constants).
+    pub fn new(data: Tensor<T>) -> Self {
+        Self::make(data, false, "leaf", None, None)
+    }
+
+    /// A leaf that requires gradients: a trainable parameter.
+    pub fn parameter(data: Tensor<T>) -> Self {
+        Self::make(data, true, "leaf", None, None)
+    }
+
+    /// A leaf with `requires_grad` as given.
+    pub fn leaf(data: Tensor<T>, requires_grad: bool) -> Self {
+        Self::make(data, requires_grad, "leaf", None, None)
+    }
+
+    /// A 0-d constant.
+    pub fn scalar(value: T) -> Self {
+        Self::new(Tensor::scalar(value))
+    }
+
+    /// Records the output of an op. This is how every differentiable op is built: compute
+    /// `data` from the inputs' values, then hand it here with the op's [`Backward`].
+    ///
+    /// The graph is recorded only when gradient mode is on and some input requires
+    /// gradients; otherwise the result is a plain value. In anomaly mode a non-finite
+    /// `data` panics here, naming `op_name` and the caller's source line.
+    #[track_caller]
+    pub fn from_op(
+        op_name: &'static str,
+        data: Tensor<T>,
+        inputs: Vec<Var<T>>,
+        op: impl Backward<T>,
+    ) -> Self {
+        let location = Location::caller();
+        if is_anomaly_enabled() && !data.all_finite() {
+            panic!(
+                "anomaly: op `{op_name}` produced NaN or Inf in its forward output (shape {:?}), called at {location}",
+                data.shape()
+            );
+        }
+        if !is_grad_enabled() || !inputs.iter().any(|v| v.requires_grad()) {
+            return Self::make(data, false, op_name, Some(location), None);
+        }
+        Self::make(
+            data,
+            true,
+            op_name,
+            Some(location),
+            Some(GradFn {
+                op: Box::new(op),
+                inputs,
+            }),
+        )
+    }
+
+    /// The value (a read guard; clone it with [`value`](Var::value) to keep it).
+    pub fn data(&self) -> RwLockReadGuard<'_, Tensor<T>> {
+        self.inner.data.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The value, mutably — for in-place updates outside the graph (optimizer steps,
+    /// loading weights). Changing a value that a recorded op saved changes its backward.
+    pub fn data_mut(&self) -> RwLockWriteGuard<'_, Tensor<T>> {
+        self.inner.data.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A copy of the value.
+    pub fn value(&self) -> Tensor<T> {
+        self.data().clone()
+    }
+
+    /// Replaces the value (the shape may change; no graph is recorded).
+    pub fn set_data(&self, data: Tensor<T>) {
+        *self.data_mut() = data;
+    }
+
+    /// The shape of the value.
+    pub fn shape(&self) -> Vec<usize> {
+        self.data().shape().to_vec()
+    }
+
+    /// The number of elements.
+    pub fn numel(&self) -> usize {
+        self.data().numel()
+    }
+
+    /// The single element of a one-element value.
+    ///
+    /// # Panics
+    ///
+    /// If the value does not have exactly one element.
+    #[track_caller]
+    pub fn item(&self) -> T {
+        self.data().item()
+    }
+
+    /// Whether gradients flow to this value.
+    pub fn requires_grad(&self) -> bool {
+        self.inner.requires_grad.load(Ordering::Relaxed)
+    }
+
+    /// Sets whether a leaf requires gradients (like `tensor.requires_grad_()`); returns `self`.
+    ///
+    /// # Panics
+    ///
+    /// On a value computed by an op (only leaves can change this).
+    #[track_caller]
+    pub fn requires_grad_(&self, requires_grad: bool) -> &Self {
+        assert!(
+            self.inner.is_leaf,
+            "requires_grad_: can only change leaves; this value was computed by `{}` (use detach())",
+            self.inner.op_name
+        );
+        self.inner
+            .requires_grad
+            .store(requires_grad, Ordering::Relaxed);
+        self
+    }
+
+    /// Whether this value was created directly rather than computed by a recorded op.
+    pub fn is_leaf(&self) -> bool {
+        self.inner.is_leaf
+    }
+
+    /// The name of the op that computed this value (`"leaf"` for leaves).
+    pub fn op_name(&self) -> &'static str {
+        self.inner.op_name
+    }
+
+    /// Where in the user's code the op that computed this value was called.
+    pub fn location(&self) -> Option<&'static Location<'static>> {
+        self.inner.location
+    }
+
+    /// A unique, increasing id (creation order).
+    pub fn id(&self) -> u64 {
+        self.inner.id
+    }
+
+    /// Whether two handles refer to the same value.
+    pub fn ptr_eq(&self, other: &Var<T>) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// A label for this value in [`to_dot`](Var::to_dot) output (e.g. a parameter name).
+    pub fn set_name(&self, name: impl Into<String>) {
+        *lock(&self.inner.name) = Some(name.into());
+    }
+
+    /// The label set by [`set_name`](Var::set_name).
+    pub fn name(&self) -> Option<String> {
+        lock(&self.inner.name).clone()
+    }
+
+    /// The accumulated gradient, if backward has reached this value.
+    pub fn grad(&self) -> Option<Tensor<T>> {
+        lock(&self.inner.grad).as_ref().map(|g| g.value())
+    }
+
+    /// The accumulated gradient as a `Var`: after `backward` with `create_graph`, it carries
+    /// its own history, so it can be differentiated again.
+    pub fn grad_var(&self) -> Option<Var<T>> {
+        lock(&self.inner.grad).clone()
+    }
+
+    /// Replaces the gradient (used by gradient clipping and tests).
+    pub fn set_grad(&self, grad: Option<Tensor<T>>) {
+        *lock(&self.inner.grad) = grad.map(Var::new);
+    }
+
+    /// Calls `f` with the gradient without copying it (`None` before any backward).
+    pub fn with_grad<R>(&self, f: impl FnOnce(Option<&Tensor<T>>) -> R) -> R {
+        let g = lock(&self.inner.grad);
+        match g.as_ref() {
+            Some(v) => f(Some(&v.data())),
+            None => f(None),
+        }
+    }
+
+    /// Calls `f` with the gradient, mutably (in-place clipping or scaling).
+    pub fn with_grad_mut<R>(&self, f: impl FnOnce(Option<&mut Tensor<T>>) -> R) -> R {
+        let g = lock(&self.inner.grad);
+        match g.as_ref() {
+            Some(v) => f(Some(&mut v.data_mut())),
+            None => f(None),
+        }
+    }
+
+    /// Clears the gradient (sets it to `None`, as PyTorch's `zero_grad()` does by default).
+    pub fn zero_grad(&self) {
+        *lock(&self.inner.grad) = None;
+    }
+
+    /// A new leaf with a copy of this value and no history.
+    pub fn detach(&self) -> Var<T> {
+        Var::new(self.value())
+    }
+
+    /// Keeps the gradient of this non-leaf value in [`grad`](Var::grad) after backward
+    /// (leaves always keep theirs).
+    pub fn retain_grad(&self) {
+        self.inner.retains_grad.store(true, Ordering::Relaxed);
+    }
+
+    /// Registers a hook called with this value's gradient during backward, before the
+    /// gradient is used; returning `Some(g)` replaces it (like PyTorch's `register_hook`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_autograd::Var;
+    /// use backprop_tensor::Tensor;
+    /// let x = Var::parameter(Tensor::from_vec(vec![1.0f64, 2.0], &[2]).unwrap());
+    /// x.register_hook(|g| Some(g.mul_scalar(10.0)));
+    /// x.mul_scalar(3.0).sum().backward();
+    /// assert_eq!(x.grad().unwrap().to_vec(), vec![30.0, 30.0]);
+    /// ```
+    pub fn register_hook(
+        &self,
+        hook: impl Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync + 'static,
+    ) {
+        lock(&self.inner.hooks).push(Box::new(hook));
+    }
+
+    /// The inputs of the op that computed this value (empty for leaves, or once the graph
+    /// was freed by a backward pass).
+    pub fn inputs(&self) -> Vec<Var<T>> {
+        lock(&self.inner.grad_fn)
+            .as_ref()
+            .map(|g| g.inputs.clone())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn grad_fn(&self) -> MutexGuard<'_, Option<GradFn<T>>> {
+        lock(&self.inner.grad_fn)
+    }
+
+    pub(crate) fn grad_slot(&self) -> MutexGuard<'_, Option<Var<T>>> {
+        lock(&self.inner.grad)
+    }
+
+    pub(crate) fn pending(&self) -> MutexGuard<'_, Option<Var<T>>> {
+        lock(&self.inner.pending)
+    }
+
+    pub(crate) fn hooks(&self) -> MutexGuard<'_, Vec<Hook<T>>> {
+        lock(&self.inner.hooks)
+    }
+}
+
+impl<T: Float> From<Tensor<T>> for Var<T> {
+    fn from(t: Tensor<T>) -> Self {
+        Var::new(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn var_is_send_sync() {
+        fn check<S: Send + Sync>() {}
+        check::<Var<f32>>();
+        check::<Var<f64>>();
+    }
+}
