@@ -19,7 +19,7 @@
 //!   generator state).
 //!
 //! ```
-//! use backprop_data::{iris, train_test_split, DataLoader, StandardScaler};
+//! use backprop_data::{iris, train_test_split, DataLoader, Dataset, StandardScaler};
 //!
 //! let data = iris();
 //! let (train_idx, test_idx) = train_test_split(data.len(), 0.2, 41, Some(&data.labels));
@@ -38,7 +38,6 @@
 //!     }
 //! }
 //! assert_eq!(test.features.shape(), &[30, 4]);
-//! # use backprop_data::Dataset;
 //! ```
 
 mod csv;
