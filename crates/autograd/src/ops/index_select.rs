@@ -61,8 +61,10 @@ impl<T: Float> Backward<T> for IndexSelectBackward {
 pub(crate) fn cases(rng: &mut Rng) -> Vec<GradCase> {
     let mut cases: Vec<GradCase> = (1..4)
         .map(|ndim| {
-            let s = inputs::shape(rng, ndim, 4);
+            let mut s = inputs::shape(rng, ndim, 4);
             let axis = rng.below(ndim);
+            // At least two entries along the axis, so the index can pick different ones.
+            s[axis] += 1;
             let count = 1 + rng.below(5);
             let indices: Vec<usize> = (0..count).map(|_| rng.below(s[axis])).collect();
             GradCase::new(

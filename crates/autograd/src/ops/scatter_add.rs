@@ -65,8 +65,10 @@ impl<T: Float> Backward<T> for ScatterAddBackward {
 pub(crate) fn cases(rng: &mut Rng) -> Vec<GradCase> {
     let mut cases: Vec<GradCase> = (1..4)
         .map(|ndim| {
-            let shape = inputs::shape(rng, ndim, 4);
+            let mut shape = inputs::shape(rng, ndim, 4);
             let axis = rng.below(ndim);
+            // At least two entries along the axis, so the index can pick different ones.
+            shape[axis] += 1;
             let count = 1 + rng.below(4);
             let index = random_index(rng, &shape, axis, count);
             let src = index.shape().to_vec();
