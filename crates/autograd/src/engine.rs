@@ -6,6 +6,7 @@
 //! (the chain rule: the local derivative times the upstream gradient), and the results are
 //! summed into the inputs' pending gradients.
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -18,6 +19,28 @@ use crate::trace;
 use crate::var::GradFn;
 
 static NEXT_PASS: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// Set while an op's backward rule runs on this thread.
+    static IN_BACKWARD_RULE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether an op's backward rule is running on this thread. Anomaly mode then skips the
+/// forward check of the ops the rule calls: a non-finite value there is reported by the
+/// gradient check after the rule, naming the op and the user's line instead of a line
+/// inside this crate.
+pub(crate) fn in_backward_rule() -> bool {
+    IN_BACKWARD_RULE.with(|f| f.get())
+}
+
+/// Restores the previous [`in_backward_rule`] flag when dropped.
+struct BackwardRuleGuard(bool);
+
+impl Drop for BackwardRuleGuard {
+    fn drop(&mut self) {
+        IN_BACKWARD_RULE.with(|f| f.set(self.0));
+    }
+}
 
 /// Options of a backward pass.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -333,6 +356,7 @@ fn call_backward<T: Float>(
         inputs: &grad_fn.inputs,
         output: node,
     };
+    let rule = BackwardRuleGuard(IN_BACKWARD_RULE.with(|f| f.replace(true)));
     let grads = if create_graph && !grad_fn.op.supports_double_backward() {
         // Compute first-order gradients, then mark them so that differentiating them again
         // fails loudly, naming the op.
@@ -358,6 +382,7 @@ fn call_backward<T: Float>(
     } else {
         grad_fn.op.backward(&ctx, g)
     };
+    drop(rule);
     assert_eq!(
         grads.len(),
         grad_fn.inputs.len(),

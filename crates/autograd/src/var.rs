@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuar
 use backprop_tensor::{Float, Tensor};
 
 use crate::backward::Backward;
+use crate::engine::in_backward_rule;
 use crate::mode::{is_anomaly_enabled, is_grad_enabled};
 
 /// Creation order of nodes: an op's output is always newer than its inputs, so walking nodes
@@ -157,7 +158,7 @@ impl<T: Float> Var<T> {
         op: impl Backward<T>,
     ) -> Self {
         let location = Location::caller();
-        if is_anomaly_enabled() && !data.all_finite() {
+        if is_anomaly_enabled() && !in_backward_rule() && !data.all_finite() {
             panic!(
                 "anomaly: op `{op_name}` produced NaN or Inf in its forward output (shape {:?}), called at {location}",
                 data.shape()

@@ -39,6 +39,19 @@ ops! {
     reshape,
     matmul,
     permute,
+    squeeze,
+    unsqueeze,
+    narrow,
+    pad_axis,
+    concat,
+    stack,
+    index_select,
+    index_add,
+    gather,
+    scatter_add,
+    max,
+    min,
+    var,
 }
 
 /// Every registered op.
