@@ -39,6 +39,16 @@ ops! {
     reshape,
     matmul,
     permute,
+    abs,
+    tanh,
+    sigmoid,
+    sqrt,
+    erf,
+    softplus,
+    clamp,
+    leaky_relu,
+    gelu,
+    gelu_tanh,
 }
 
 /// Every registered op.
