@@ -49,6 +49,10 @@ ops! {
     leaky_relu,
     gelu,
     gelu_tanh,
+    maximum,
+    minimum,
+    pow,
+    where_cond,
 }
 
 /// Every registered op.
