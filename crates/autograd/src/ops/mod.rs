@@ -53,6 +53,9 @@ ops! {
     minimum,
     pow,
     where_cond,
+    softmax,
+    log_softmax,
+    logsumexp,
 }
 
 /// Every registered op.
