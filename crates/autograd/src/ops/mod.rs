@@ -52,6 +52,23 @@ ops! {
     max,
     min,
     var,
+    abs,
+    tanh,
+    sigmoid,
+    sqrt,
+    erf,
+    softplus,
+    clamp,
+    leaky_relu,
+    gelu,
+    gelu_tanh,
+    maximum,
+    minimum,
+    pow,
+    where_cond,
+    softmax,
+    log_softmax,
+    logsumexp,
 }
 
 /// Every registered op.
