@@ -192,10 +192,10 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
                         .for_each(|p, &g, s| {
                             let mut g = if c.maximize { -g } else { g };
                             if c.weight_decay != 0.0 {
-                                g = g + weight_decay * *p;
+                                g += weight_decay * *p;
                             }
-                            *s = *s + T::one() * g * g;
-                            *p = *p + neg_clr * g / (s.sqrt() + eps);
+                            *s += T::one() * g * g;
+                            *p += neg_clr * g / (s.sqrt() + eps);
                         });
                 });
             }

@@ -200,9 +200,9 @@ fn adam_step<T: Float>(core: &mut Core<T, AdamState<T>>) {
                     let mut g = if c.maximize { -g } else { g };
                     if c.weight_decay != 0.0 {
                         if c.decoupled {
-                            *p = *p * decay;
+                            *p *= decay;
                         } else {
-                            g = g + weight_decay * *p;
+                            g += weight_decay * *p;
                         }
                     }
                     *m = lerp(*m, g, weight);
@@ -210,7 +210,7 @@ fn adam_step<T: Float>(core: &mut Core<T, AdamState<T>>) {
                 };
                 let update = |p: &mut T, m: T, v: T| {
                     let denom = v.sqrt() / bias_correction2_sqrt + eps;
-                    *p = *p + neg_step_size * m / denom;
+                    *p += neg_step_size * m / denom;
                 };
                 match state.max_exp_avg_sq.as_mut().filter(|_| c.amsgrad) {
                     Some(max_v) => Zip::from(param.array_mut())

@@ -180,12 +180,12 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
                     // is replaced by a scratch value that the update does not use.
                     let mut unused_b = T::zero();
                     let mut unused_ga = T::zero();
-                    let mut buf = state.momentum_buffer.as_mut().filter(|_| c.momentum > 0.0);
-                    let mut grad_avg = state.grad_avg.as_mut().filter(|_| c.centered);
+                    let buf = state.momentum_buffer.as_mut().filter(|_| c.momentum > 0.0);
+                    let grad_avg = state.grad_avg.as_mut().filter(|_| c.centered);
                     let update = |p: &mut T, g: T, v: &mut T, ga: &mut T, b: &mut T| {
                         let mut g = if c.maximize { -g } else { g };
                         if c.weight_decay != 0.0 {
-                            g = g + weight_decay * *p;
+                            g += weight_decay * *p;
                         }
                         *v = *v * alpha + one_minus_alpha * g * g;
                         let avg = if c.centered {
@@ -196,12 +196,12 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
                         };
                         if c.momentum > 0.0 {
                             *b = *b * momentum + T::one() * g / avg;
-                            *p = *p + neg_lr * *b;
+                            *p += neg_lr * *b;
                         } else {
-                            *p = *p + neg_lr * g / avg;
+                            *p += neg_lr * g / avg;
                         }
                     };
-                    match (buf.as_deref_mut(), grad_avg.as_deref_mut()) {
+                    match (buf, grad_avg) {
                         (Some(b), Some(ga)) => Zip::from(param.array_mut())
                             .and(grad.array())
                             .and(state.square_avg.array_mut())

@@ -191,7 +191,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
                                 *b * momentum + one_minus_dampening * g
                             };
                             let d = if c.nesterov { g + momentum * *b } else { *b };
-                            *p = *p + neg_lr * d;
+                            *p += neg_lr * d;
                         });
                 });
             }

@@ -106,7 +106,7 @@ impl ReduceLrOnPlateau {
         optimizer: &O,
         config: PlateauConfig,
     ) -> Result<Self, OptimError> {
-        if !(config.factor < 1.0) {
+        if config.factor.is_nan() || config.factor >= 1.0 {
             return Err(OptimError::InvalidOption {
                 owner: "ReduceLROnPlateau",
                 option: "factor",
