@@ -1,6 +1,8 @@
 //! Options the PyTorch fixture does not cover, checked for three steps against the documented
 //! update rules written as plain scalar math (textbook forms, not the implementation's order).
 
+#![allow(clippy::unwrap_used)] // Tests may unwrap.
+
 mod common;
 
 use backprop_optim::{
@@ -353,7 +355,7 @@ fn rmsprop_centered_with_momentum() {
 /// Plain-math Adagrad (torch.optim.Adagrad docs).
 fn adagrad_reference(lr: f64, lr_decay: f64, wd: f64, init: f64, eps: f64) -> Vec<Vec<f64>> {
     let mut p = P0.to_vec();
-    let mut sum = vec![init; 3];
+    let mut sum = [init; 3];
     let mut out = vec![];
     for (t, g) in GRADS.iter().enumerate() {
         let clr = lr / (1.0 + t as f64 * lr_decay);

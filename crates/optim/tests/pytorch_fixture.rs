@@ -4,6 +4,8 @@
 //! shape [2, 3]; step `t` uses `A[t]`, `B[t]`; `trajectory[t]` is `w` after step `t`. The
 //! gradient comes from this crate's autograd, as in a real training loop.
 
+#![allow(clippy::unwrap_used)] // Tests may unwrap.
+
 use backprop_autograd::Var;
 use backprop_optim::{
     Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, RmsProp,

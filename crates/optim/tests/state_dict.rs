@@ -1,6 +1,8 @@
 //! Saving and restoring optimizer state: a resumed optimizer continues exactly where the
 //! original would have, through serde_json; mismatched state is rejected with a typed error.
 
+#![allow(clippy::unwrap_used)] // Tests may unwrap.
+
 mod common;
 
 use backprop_autograd::Var;

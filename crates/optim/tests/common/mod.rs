@@ -1,6 +1,6 @@
 //! Helpers shared by the behaviour tests.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use backprop_autograd::Var;
 use backprop_optim::Optimizer;
