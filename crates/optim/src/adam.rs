@@ -344,3 +344,34 @@ adam_variant!(
      `p ← p·(1 − lr·wd)` before each Adam update.",
     "0.1"
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backprop_tensor::Tensor;
+
+    /// One f32 step rounds like PyTorch: every scalar is an f64 rounded once to f32, and each
+    /// tensor op rounds its result to f32 in the documented order.
+    #[test]
+    fn f32_step_rounds_like_pytorch_ops() {
+        let (p0, g) = (0.731_f32, -0.0123_f32);
+        let w = Var::parameter(Tensor::from_vec(vec![p0], &[1]).unwrap());
+        w.set_grad(Some(Tensor::from_vec(vec![g], &[1]).unwrap()));
+        let mut opt = Adam::new(
+            vec![w.clone()],
+            AdamConfig {
+                lr: 0.01,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        opt.step();
+        // exp_avg.lerp_(grad, 0.1) from 0; exp_avg_sq.mul_(0.999).addcmul_(grad, grad, 0.001).
+        let m = 0.0f32 + (1.0f64 - 0.9) as f32 * (g - 0.0);
+        let v = 0.0f32 * 0.999f64 as f32 + (1.0f64 - 0.999) as f32 * g * g;
+        let denom = v.sqrt() / (1.0f64 - 0.999).sqrt() as f32 + 1e-8f64 as f32;
+        let step_size = 0.01f64 / (1.0 - 0.9);
+        let want = p0 + (-step_size) as f32 * m / denom;
+        assert_eq!(w.value().to_vec(), vec![want]);
+    }
+}

@@ -226,3 +226,25 @@ pub(crate) fn maximum<T: Float>(a: T, b: T) -> T {
         b
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lerp_is_exact_at_both_ends_and_uses_both_formulas() {
+        let (a, b) = (0.1f32, 0.7f32);
+        assert_eq!(lerp(a, b, 0.0), a);
+        assert_eq!(lerp(a, b, 1.0), b);
+        // w < 0.5: a + w·(b − a); w ≥ 0.5: b − (b − a)·(1 − w), each rounded in f32.
+        assert_eq!(lerp(a, b, 0.25f32), a + 0.25f32 * (b - a));
+        assert_eq!(lerp(a, b, 0.75f32), b - (b - a) * (1.0f32 - 0.75f32));
+    }
+
+    #[test]
+    fn maximum_propagates_nan() {
+        assert_eq!(maximum(1.0f64, 2.0), 2.0);
+        assert!(maximum(f64::NAN, 2.0).is_nan());
+        assert!(maximum(2.0, f64::NAN).is_nan());
+    }
+}

@@ -2,6 +2,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod reference;
+
 use backprop_autograd::Var;
 use backprop_optim::Optimizer;
 use backprop_tensor::Tensor;
