@@ -17,6 +17,12 @@
 //! are computed in `f64` (Python floats, `powf` for `βᵗ` like Python's `**`) and rounded to
 //! the element type where they meet a tensor, so an `f32` run rounds exactly where PyTorch's
 //! does. Each parameter is updated in one pass over its elements, in the order above.
+//!
+//! One known difference at the last bit: PyTorch's vectorized CPU `lerp` (used on whole
+//! 2×SIMD-width chunks of a contiguous tensor) evaluates `a + w·(b − a)` as a fused
+//! multiply-add, while its scalar tail and this crate round the product first. The `f64`
+//! fixture is unaffected (small tensors take the scalar path); an `f32` run may differ by an
+//! ulp per step in those elements.
 
 use backprop_autograd::Var;
 use backprop_tensor::Float;

@@ -138,3 +138,39 @@ impl GroupOptions {
         }
     }
 }
+
+/// A boxed optimizer (`Box<dyn Optimizer<T>>`, chosen at run time) is an optimizer too, so it
+/// can be handed to schedulers directly.
+impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
+    fn step(&mut self) {
+        (**self).step();
+    }
+
+    fn zero_grad(&mut self) {
+        (**self).zero_grad();
+    }
+
+    fn lr(&self) -> f64 {
+        (**self).lr()
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        (**self).set_lr(lr);
+    }
+
+    fn param_groups(&self) -> &[ParamGroup<T>] {
+        (**self).param_groups()
+    }
+
+    fn param_groups_mut(&mut self) -> &mut [ParamGroup<T>] {
+        (**self).param_groups_mut()
+    }
+
+    fn state_dict(&self) -> OptimizerState<T> {
+        (**self).state_dict()
+    }
+
+    fn load_state_dict(&mut self, state: OptimizerState<T>) -> Result<(), OptimError> {
+        (**self).load_state_dict(state)
+    }
+}

@@ -246,3 +246,12 @@ fn plateau_rejects_factor_of_one() {
     .unwrap_err();
     assert!(err.to_string().contains("factor"), "{err}");
 }
+
+#[test]
+fn boxed_optimizer_works_with_schedulers() {
+    let mut opt: Box<dyn Optimizer<f64>> = Box::new(two_groups());
+    let mut sched = ExponentialLr::new(&mut opt, 0.5);
+    sched.step(&mut opt);
+    assert_eq!(opt.lr(), BASE[0] * 0.5);
+    assert_eq!(opt.param_groups()[1].options.lr(), BASE[1] * 0.5);
+}
