@@ -13,4 +13,11 @@ pub enum TensorError {
         /// The product of the shape.
         expected: usize,
     },
+    /// The shape has more elements than any array can hold (the product of its axes
+    /// overflows), as a damaged file can claim.
+    #[error("shape {shape:?} has more elements than an array can hold")]
+    ShapeTooLarge {
+        /// The requested shape.
+        shape: Vec<usize>,
+    },
 }

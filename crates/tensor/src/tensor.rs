@@ -82,7 +82,8 @@ impl<T: Clone> Tensor<T> {
     ///
     /// # Errors
     ///
-    /// [`TensorError::LengthMismatch`] when `data.len()` is not the product of `shape`.
+    /// [`TensorError::LengthMismatch`] when `data.len()` is not the product of `shape`,
+    /// [`TensorError::ShapeTooLarge`] when that product overflows.
     ///
     /// # Examples
     ///
@@ -93,7 +94,16 @@ impl<T: Clone> Tensor<T> {
     /// assert!(Tensor::from_vec(vec![1.0f32, 2.0], &[3]).is_err());
     /// ```
     pub fn from_vec(data: Vec<T>, shape: &[usize]) -> Result<Self, TensorError> {
-        let expected: usize = shape.iter().product();
+        // Shapes can come from files (checkpoints, state dicts), so their product is checked:
+        // ndarray also refuses shapes whose non-zero axes multiply past `isize::MAX`, even
+        // when another axis is 0.
+        let too_large = || TensorError::ShapeTooLarge {
+            shape: shape.to_vec(),
+        };
+        let expected = shape
+            .iter()
+            .try_fold(1usize, |n, &d| n.checked_mul(d))
+            .ok_or_else(too_large)?;
         if data.len() != expected {
             return Err(TensorError::LengthMismatch {
                 len: data.len(),
@@ -101,8 +111,7 @@ impl<T: Clone> Tensor<T> {
                 expected,
             });
         }
-        let array = ArrayD::from_shape_vec(IxDyn(shape), data)
-            .expect("length was checked against the shape");
+        let array = ArrayD::from_shape_vec(IxDyn(shape), data).map_err(|_| too_large())?;
         Ok(Tensor { data: array })
     }
 
@@ -351,6 +360,19 @@ impl<'de, T: Clone + Deserialize<'de>> Deserialize<'de> for Tensor<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn from_vec_refuses_shapes_too_large_to_exist() {
+        let huge = usize::MAX / 2;
+        for shape in [vec![huge, 3], vec![0, huge, huge], vec![huge, huge, 0]] {
+            let e = Tensor::<f32>::from_vec(vec![], &shape).unwrap_err();
+            assert_eq!(e, TensorError::ShapeTooLarge { shape }, "{e}");
+        }
+        assert_eq!(
+            Tensor::<f32>::from_vec(vec![], &[0, 7]).unwrap().shape(),
+            &[0, 7]
+        );
+    }
 
     #[test]
     fn from_vec_checks_length() {
