@@ -39,7 +39,10 @@ ops! {
     reshape,
     matmul,
     permute,
+    cross_entropy,
 }
+
+pub use cross_entropy::CrossEntropyTarget;
 
 /// Every registered op.
 pub fn registry() -> &'static [OpInfo] {
