@@ -1,6 +1,8 @@
 //! Behaviour: a two-layer MLP trained by plain full-batch gradient descent (written here;
 //! the optimizers live in another crate) learns XOR and two-moons.
 
+#![allow(clippy::unwrap_used)] // Tests may unwrap.
+
 use backprop_autograd::{Var, no_grad};
 use backprop_nn::{CrossEntropyLoss, Linear, Module, ReLU, Sequential};
 use backprop_tensor::{Rng, Tensor};

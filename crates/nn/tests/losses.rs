@@ -1,6 +1,8 @@
 //! Losses: gradient checks of every loss and option (f64, finite differences), stability
 //! at logits ±1e4 in f32, and the reduction rules.
 
+#![allow(clippy::unwrap_used)] // Tests may unwrap.
+
 use backprop_autograd::{GradCheckConfig, Var, gradcheck, gradgradcheck};
 use backprop_nn::{
     BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, Reduction,
@@ -72,12 +74,17 @@ fn cross_entropy_gradchecks_for_every_option() {
     for (label, ce) in configs {
         let yy = y.clone();
         let ce2 = ce.clone();
-        check(label, move |v| ce.forward(&v[0], &yy), &[x.clone()], true);
+        check(
+            label,
+            move |v| ce.forward(&v[0], &yy),
+            std::slice::from_ref(&x),
+            true,
+        );
         let p = probs.clone();
         check(
             &format!("{label} (probs)"),
             move |v| ce2.forward_probs(&v[0], &p),
-            &[x.clone()],
+            std::slice::from_ref(&x),
             true,
         );
     }
@@ -124,7 +131,12 @@ fn nll_gradchecks_and_matches_cross_entropy_on_log_probs() {
         NLLLoss::new().reduction(Reduction::None),
     ] {
         let yy = y.clone();
-        check("nll", move |v| nll.forward(&v[0], &yy), &[x.clone()], true);
+        check(
+            "nll",
+            move |v| nll.forward(&v[0], &yy),
+            std::slice::from_ref(&x),
+            true,
+        );
     }
     let logp = {
         let lse = x.exp().sum(&[1], true).log();
@@ -265,7 +277,8 @@ fn class_losses_are_finite_at_huge_logits_in_f32() {
     .unwrap();
     let w = Tensor::from_vec(vec![1.0f32, 2.0, 0.5], &[3]).unwrap();
     let bce_target = Var::new(probs.clone());
-    let losses: Vec<Box<dyn Fn(&Var<f32>) -> Var<f32>>> = vec![
+    type LossFn = Box<dyn Fn(&Var<f32>) -> Var<f32>>;
+    let losses: Vec<LossFn> = vec![
         Box::new(|v| CrossEntropyLoss::new().forward(v, &classes(vec![1, 0, 2]))),
         Box::new(move |v| {
             CrossEntropyLoss::new()

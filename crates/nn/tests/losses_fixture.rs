@@ -1,6 +1,8 @@
 //! Every case of `tests/data/losses.json` (PyTorch 2.x, float64): the loss value and the
 //! input gradient d(Σ output·cotangent)/d(input) must agree to ~1e-10.
 
+#![allow(clippy::unwrap_used)] // Tests may unwrap.
+
 use backprop_autograd::Var;
 use backprop_nn::{
     BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, Reduction,

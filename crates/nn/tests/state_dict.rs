@@ -1,6 +1,8 @@
 //! State dicts and safetensors files, against the PyTorch tutorial's initial weights
 //! (`tests/data/init.safetensors`, written by PyTorch for a 4-8-9-3 model).
 
+#![allow(clippy::unwrap_used)] // Tests may unwrap.
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
