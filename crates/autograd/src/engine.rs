@@ -6,6 +6,7 @@
 //! (the chain rule: the local derivative times the upstream gradient), and the results are
 //! summed into the inputs' pending gradients.
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -18,6 +19,28 @@ use crate::trace;
 use crate::var::GradFn;
 
 static NEXT_PASS: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// Set while an op's backward rule runs on this thread.
+    static IN_BACKWARD_RULE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether an op's backward rule is running on this thread. Anomaly mode then skips the
+/// forward check of the ops the rule calls: a non-finite value there is reported by the
+/// gradient check after the rule, naming the op and the user's line instead of a line
+/// inside this crate.
+pub(crate) fn in_backward_rule() -> bool {
+    IN_BACKWARD_RULE.with(|f| f.get())
+}
+
+/// Restores the previous [`in_backward_rule`] flag when dropped.
+struct BackwardRuleGuard(bool);
+
+impl Drop for BackwardRuleGuard {
+    fn drop(&mut self) {
+        IN_BACKWARD_RULE.with(|f| f.set(self.0));
+    }
+}
 
 /// Options of a backward pass.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -202,21 +225,15 @@ pub(crate) fn run_backward<T: Float>(
     let mut order: Vec<Var<T>> = Vec::new();
     let mut stack: Vec<Var<T>> = roots.iter().map(|(r, _)| r.clone()).collect();
     while let Some(v) = stack.pop() {
-        if v.inner.visit.swap(pass, Ordering::Relaxed) == pass {
-            continue;
-        }
-        *v.pending() = None;
         {
-            let gf = v.grad_fn();
-            match gf.as_ref() {
-                Some(gf) => stack.extend(
-                    gf.inputs
-                        .iter()
-                        .filter(|i| {
-                            i.requires_grad() && i.inner.visit.load(Ordering::Relaxed) != pass
-                        })
-                        .cloned(),
-                ),
+            let mut st = v.state();
+            if st.visit == pass {
+                continue;
+            }
+            st.visit = pass;
+            st.pending = None;
+            match st.grad_fn.as_ref() {
+                Some(gf) => stack.extend(gf.inputs.iter().filter(|i| i.requires_grad()).cloned()),
                 None if !v.is_leaf() => panic!(
                     "backward: trying to backward through the graph a second time: the graph \
                      behind `{}` was freed by an earlier backward (pass retain_graph: true to \
@@ -231,46 +248,52 @@ pub(crate) fn run_backward<T: Float>(
     order.sort_unstable_by_key(|v| std::cmp::Reverse(v.id()));
 
     for (root, seed) in roots {
-        accumulate(&mut root.pending(), seed.clone(), create_graph);
+        accumulate(&mut root.state().pending, seed.clone(), create_graph);
     }
     let mut captured: Vec<Option<Var<T>>> = vec![None; capture.map_or(0, |c| c.len())];
     let tracing = trace::is_tracing();
 
     for node in &order {
-        let Some(mut g) = node.pending().take() else {
-            continue;
-        };
-        for hook in node.hooks().iter() {
-            let replaced = {
-                let current = g.data();
-                hook(&current)
+        let (g, hooks, grad_fn) = {
+            let mut st = node.state();
+            let Some(g) = st.pending.take() else {
+                continue;
             };
-            if let Some(new) = replaced {
-                assert!(
-                    new.shape() == g.data().shape(),
-                    "hook on `{}` returned a gradient of shape {:?}, expected {:?}",
-                    node.op_name(),
-                    new.shape(),
-                    g.shape()
-                );
-                g = Var::new(new);
-            }
-        }
+            let hooks = std::mem::take(&mut st.hooks);
+            (
+                g,
+                hooks,
+                if node.is_leaf() {
+                    None
+                } else {
+                    st.grad_fn.take()
+                },
+            )
+        };
+        let g = if hooks.is_empty() {
+            g
+        } else {
+            // Hooks run without the node's lock held, so they may read the node.
+            let g = run_hooks(node, &hooks, g);
+            let mut st = node.state();
+            let added = std::mem::replace(&mut st.hooks, hooks);
+            st.hooks.extend(added);
+            g
+        };
         if let Some(inputs) = capture {
             for (slot, input) in captured.iter_mut().zip(inputs) {
                 if input.ptr_eq(node) {
                     *slot = Some(g.clone());
                 }
             }
-        } else if node.is_leaf() || node.inner.retains_grad.load(Ordering::Relaxed) {
-            let mut slot = node.grad_slot();
+        } else if node.is_leaf() || node.state().retains_grad {
             let g = owned_grad(g.clone(), create_graph);
-            accumulate(&mut slot, g, create_graph);
+            accumulate(&mut node.state().grad, g, create_graph);
         }
         if node.is_leaf() {
             continue;
         }
-        let Some(grad_fn) = node.grad_fn().take() else {
+        let Some(grad_fn) = grad_fn else {
             panic!(
                 "backward: the graph behind `{}` was freed during this pass (is another thread \
                  running backward over the same graph?)",
@@ -294,13 +317,33 @@ pub(crate) fn run_backward<T: Float>(
                     input.shape()
                 );
             }
-            accumulate(&mut input.pending(), gi, create_graph);
+            accumulate(&mut input.state().pending, gi, create_graph);
         }
         if retain_graph {
-            *node.grad_fn() = Some(grad_fn);
+            node.state().grad_fn = Some(grad_fn);
         }
     }
     captured
+}
+
+fn run_hooks<T: Float>(node: &Var<T>, hooks: &[crate::var::Hook<T>], mut g: Var<T>) -> Var<T> {
+    for hook in hooks {
+        let replaced = {
+            let current = g.data();
+            hook(&current)
+        };
+        if let Some(new) = replaced {
+            assert!(
+                new.shape() == g.data().shape(),
+                "hook on `{}` returned a gradient of shape {:?}, expected {:?}",
+                node.op_name(),
+                new.shape(),
+                g.shape()
+            );
+            g = Var::new(new);
+        }
+    }
+    g
 }
 
 fn call_backward<T: Float>(
@@ -313,6 +356,7 @@ fn call_backward<T: Float>(
         inputs: &grad_fn.inputs,
         output: node,
     };
+    let rule = BackwardRuleGuard(IN_BACKWARD_RULE.with(|f| f.replace(true)));
     let grads = if create_graph && !grad_fn.op.supports_double_backward() {
         // Compute first-order gradients, then mark them so that differentiating them again
         // fails loudly, naming the op.
@@ -338,6 +382,7 @@ fn call_backward<T: Float>(
     } else {
         grad_fn.op.backward(&ctx, g)
     };
+    drop(rule);
     assert_eq!(
         grads.len(),
         grad_fn.inputs.len(),

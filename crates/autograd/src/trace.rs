@@ -17,6 +17,8 @@ thread_local! {
 pub struct TraceStep {
     /// The op that computed the node.
     pub op: &'static str,
+    /// The node's label, if one was set with `Var::set_name`.
+    pub name: Option<String>,
     /// The node's shape.
     pub shape: Vec<usize>,
     /// The gradient of the loss with respect to the node's output (upstream gradient).
@@ -48,10 +50,13 @@ impl fmt::Display for TraceStep {
                 format!("<{:?}>", t.shape())
             }
         };
+        match &self.name {
+            Some(n) => write!(f, "{n} ({})", self.op)?,
+            None => write!(f, "{}", self.op)?,
+        }
         write!(
             f,
-            "{} {:?}: upstream grad {}",
-            self.op,
+            " {:?}: upstream grad {}",
             self.shape,
             show(&self.incoming)
         )?;
@@ -84,6 +89,7 @@ pub(crate) fn record<T: Float>(
 ) {
     let step = TraceStep {
         op: node.op_name(),
+        name: node.name(),
         shape: node.shape(),
         incoming: incoming.data().cast(),
         outgoing: inputs

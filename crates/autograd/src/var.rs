@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuar
 use backprop_tensor::{Float, Tensor};
 
 use crate::backward::Backward;
+use crate::engine::in_backward_rule;
 use crate::mode::{is_anomaly_enabled, is_grad_enabled};
 
 /// Creation order of nodes: an op's output is always newer than its inputs, so walking nodes
@@ -29,15 +30,21 @@ pub(crate) struct Node<T: Float> {
     pub(crate) is_leaf: bool,
     pub(crate) op_name: &'static str,
     pub(crate) location: Option<&'static Location<'static>>,
-    pub(crate) grad: Mutex<Option<Var<T>>>,
-    pub(crate) grad_fn: Mutex<Option<GradFn<T>>>,
-    pub(crate) hooks: Mutex<Vec<Hook<T>>>,
-    pub(crate) retains_grad: AtomicBool,
+    /// Everything mutable besides the value, behind one lock: a backward pass takes it
+    /// once or twice per node rather than once per field.
+    pub(crate) state: Mutex<NodeState<T>>,
+}
+
+pub(crate) struct NodeState<T: Float> {
+    pub(crate) grad: Option<Var<T>>,
+    pub(crate) grad_fn: Option<GradFn<T>>,
+    pub(crate) hooks: Vec<Hook<T>>,
+    pub(crate) retains_grad: bool,
     /// Marks the backward pass that last visited this node.
-    pub(crate) visit: AtomicU64,
+    pub(crate) visit: u64,
     /// The gradient accumulated for this node during the current backward pass.
-    pub(crate) pending: Mutex<Option<Var<T>>>,
-    pub(crate) name: Mutex<Option<String>>,
+    pub(crate) pending: Option<Var<T>>,
+    pub(crate) name: Option<String>,
 }
 
 /// A differentiable tensor: a value plus, when it was computed from values that require
@@ -95,21 +102,24 @@ impl<T: Float> Var<T> {
         location: Option<&'static Location<'static>>,
         grad_fn: Option<GradFn<T>>,
     ) -> Self {
+        let is_leaf = grad_fn.is_none();
         Var {
             inner: Arc::new(Node {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 data: RwLock::new(data),
                 requires_grad: AtomicBool::new(requires_grad),
-                is_leaf: grad_fn.is_none(),
+                is_leaf,
                 op_name,
                 location,
-                grad: Mutex::new(None),
-                grad_fn: Mutex::new(grad_fn),
-                hooks: Mutex::new(Vec::new()),
-                retains_grad: AtomicBool::new(false),
-                visit: AtomicU64::new(0),
-                pending: Mutex::new(None),
-                name: Mutex::new(None),
+                state: Mutex::new(NodeState {
+                    grad: None,
+                    grad_fn,
+                    hooks: Vec::new(),
+                    retains_grad: false,
+                    visit: 0,
+                    pending: None,
+                    name: None,
+                }),
             }),
         }
     }
@@ -148,7 +158,7 @@ impl<T: Float> Var<T> {
         op: impl Backward<T>,
     ) -> Self {
         let location = Location::caller();
-        if is_anomaly_enabled() && !data.all_finite() {
+        if is_anomaly_enabled() && !in_backward_rule() && !data.all_finite() {
             panic!(
                 "anomaly: op `{op_name}` produced NaN or Inf in its forward output (shape {:?}), called at {location}",
                 data.shape()
@@ -260,34 +270,34 @@ impl<T: Float> Var<T> {
 
     /// A label for this value in [`to_dot`](Var::to_dot) output (e.g. a parameter name).
     pub fn set_name(&self, name: impl Into<String>) {
-        *lock(&self.inner.name) = Some(name.into());
+        self.state().name = Some(name.into());
     }
 
     /// The label set by [`set_name`](Var::set_name).
     pub fn name(&self) -> Option<String> {
-        lock(&self.inner.name).clone()
+        self.state().name.clone()
     }
 
     /// The accumulated gradient, if backward has reached this value.
     pub fn grad(&self) -> Option<Tensor<T>> {
-        lock(&self.inner.grad).as_ref().map(|g| g.value())
+        self.grad_var().map(|g| g.value())
     }
 
     /// The accumulated gradient as a `Var`: after `backward` with `create_graph`, it carries
     /// its own history, so it can be differentiated again.
     pub fn grad_var(&self) -> Option<Var<T>> {
-        lock(&self.inner.grad).clone()
+        self.state().grad.clone()
     }
 
     /// Replaces the gradient (used by gradient clipping and tests).
     pub fn set_grad(&self, grad: Option<Tensor<T>>) {
-        *lock(&self.inner.grad) = grad.map(Var::new);
+        self.state().grad = grad.map(Var::new);
     }
 
     /// Calls `f` with the gradient without copying it (`None` before any backward).
     pub fn with_grad<R>(&self, f: impl FnOnce(Option<&Tensor<T>>) -> R) -> R {
-        let g = lock(&self.inner.grad);
-        match g.as_ref() {
+        // Clone the handle so the user's closure runs without the node's lock held.
+        match self.grad_var() {
             Some(v) => f(Some(&v.data())),
             None => f(None),
         }
@@ -295,8 +305,7 @@ impl<T: Float> Var<T> {
 
     /// Calls `f` with the gradient, mutably (in-place clipping or scaling).
     pub fn with_grad_mut<R>(&self, f: impl FnOnce(Option<&mut Tensor<T>>) -> R) -> R {
-        let g = lock(&self.inner.grad);
-        match g.as_ref() {
+        match self.grad_var() {
             Some(v) => f(Some(&mut v.data_mut())),
             None => f(None),
         }
@@ -304,7 +313,7 @@ impl<T: Float> Var<T> {
 
     /// Clears the gradient (sets it to `None`, as PyTorch's `zero_grad()` does by default).
     pub fn zero_grad(&self) {
-        *lock(&self.inner.grad) = None;
+        self.state().grad = None;
     }
 
     /// A new leaf with a copy of this value and no history.
@@ -315,7 +324,7 @@ impl<T: Float> Var<T> {
     /// Keeps the gradient of this non-leaf value in [`grad`](Var::grad) after backward
     /// (leaves always keep theirs).
     pub fn retain_grad(&self) {
-        self.inner.retains_grad.store(true, Ordering::Relaxed);
+        self.state().retains_grad = true;
     }
 
     /// Registers a hook called with this value's gradient during backward, before the
@@ -335,32 +344,21 @@ impl<T: Float> Var<T> {
         &self,
         hook: impl Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync + 'static,
     ) {
-        lock(&self.inner.hooks).push(Box::new(hook));
+        self.state().hooks.push(Box::new(hook));
     }
 
     /// The inputs of the op that computed this value (empty for leaves, or once the graph
     /// was freed by a backward pass).
     pub fn inputs(&self) -> Vec<Var<T>> {
-        lock(&self.inner.grad_fn)
+        self.state()
+            .grad_fn
             .as_ref()
             .map(|g| g.inputs.clone())
             .unwrap_or_default()
     }
 
-    pub(crate) fn grad_fn(&self) -> MutexGuard<'_, Option<GradFn<T>>> {
-        lock(&self.inner.grad_fn)
-    }
-
-    pub(crate) fn grad_slot(&self) -> MutexGuard<'_, Option<Var<T>>> {
-        lock(&self.inner.grad)
-    }
-
-    pub(crate) fn pending(&self) -> MutexGuard<'_, Option<Var<T>>> {
-        lock(&self.inner.pending)
-    }
-
-    pub(crate) fn hooks(&self) -> MutexGuard<'_, Vec<Hook<T>>> {
-        lock(&self.inner.hooks)
+    pub(crate) fn state(&self) -> MutexGuard<'_, NodeState<T>> {
+        lock(&self.inner.state)
     }
 }
 
