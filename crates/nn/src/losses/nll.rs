@@ -94,23 +94,31 @@ impl<T: Float> NLLLoss<T> {
             }
             None => vec![T::one(); c],
         };
-        // A constant selection matrix with -w_{y_n} at (n, y_n): the loss of row n is the
-        // row sum of input · selection, and its gradient is the selection itself.
-        let mut select = vec![T::zero(); n * c];
+        // Pick input[n, y_n] with gather (ignored rows pick column 0 and get weight 0), then
+        // scale each pick by -w_{y_n}: the gradient is -w_{y_n} at (n, y_n) and 0 elsewhere.
+        let mut index = Vec::with_capacity(n);
+        let mut scale = Vec::with_capacity(n);
         let mut denom = T::zero();
         for (row, &y) in targets.to_vec().iter().enumerate() {
             if Some(y) == self.ignore_index {
+                index.push(0);
+                scale.push(T::zero());
                 continue;
             }
             assert!(
                 y < c,
                 "NLLLoss: target {y} of row {row} is out of range for {c} classes"
             );
-            select[row * c + y] = -w[y];
+            index.push(y);
+            scale.push(-w[y]);
             denom += w[y];
         }
-        let select = Tensor::from_vec(select, &[n, c]).expect("n * c values");
-        let per_row = input.mul(&Var::new(select)).sum_axes(&[1], false);
+        let index = Tensor::from_vec(index, &[n, 1]).expect("n indices");
+        let scale = Tensor::from_vec(scale, &[n]).expect("n weights");
+        let per_row = input
+            .gather(1, &index)
+            .reshape(&[n])
+            .mul(&Var::new(scale));
         match self.reduction {
             Reduction::None => per_row,
             Reduction::Sum => per_row.sum(),
