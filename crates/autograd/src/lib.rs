@@ -36,6 +36,7 @@ mod dot;
 mod engine;
 mod gradcheck;
 mod mode;
+mod operators;
 mod ops;
 mod trace;
 mod var;

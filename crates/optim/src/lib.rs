@@ -1,1 +1,62 @@
-//! placeholder
+//! # backprop-optim
+//!
+//! Optimizers, learning-rate schedulers and gradient clipping for
+//! [`backprop_autograd::Var`] parameters, with PyTorch's algorithms, defaults and rounding.
+//!
+//! - Optimizers ([`Sgd`], [`Adam`], [`AdamW`], [`RmsProp`], [`Adagrad`]) implement
+//!   [`Optimizer`]: `step`, `zero_grad`, `lr`/`set_lr`, parameter groups with their own
+//!   options, and a serde-serializable [`OptimizerState`] for checkpoints. Each follows
+//!   PyTorch's single-tensor implementation (`_single_tensor_adam`, ...) operation by
+//!   operation, with scalars computed in `f64` and rounded to the element type where they meet
+//!   a tensor, so `f32` runs round where PyTorch's do; each parameter is updated in one pass
+//!   over its elements without temporary tensors.
+//! - Schedulers ([`StepLr`], [`MultiStepLr`], [`ExponentialLr`], [`CosineAnnealingLr`],
+//!   [`LinearLr`], [`ReduceLrOnPlateau`]) write new rates into an optimizer's groups.
+//! - [`clip_grad_norm`] and [`clip_grad_value`] rescale or clamp gradients before a step.
+//!
+//! Fit `y = 3x` with one weight and SGD:
+//!
+//! ```
+//! use backprop_autograd::Var;
+//! use backprop_optim::{Optimizer, Sgd, SgdConfig};
+//! use backprop_tensor::Tensor;
+//!
+//! let x = Var::new(Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]).unwrap());
+//! let y = Var::new(Tensor::from_vec(vec![3.0f64, 6.0, 9.0], &[3]).unwrap());
+//! let w = Var::parameter(Tensor::scalar(0.0f64));
+//! let mut opt = Sgd::new(vec![w.clone()], SgdConfig { lr: 0.05, momentum: 0.5, ..Default::default() }).unwrap();
+//! for _ in 0..100 {
+//!     opt.zero_grad();
+//!     let err = x.mul(&w).sub(&y);
+//!     let loss = err.mul(&err).mean();
+//!     loss.backward();
+//!     opt.step();
+//! }
+//! assert!((w.item() - 3.0).abs() < 1e-6);
+//! ```
+
+mod adagrad;
+mod adam;
+mod clip;
+mod core;
+mod error;
+mod optimizer;
+mod rmsprop;
+pub mod scheduler;
+mod sgd;
+mod state;
+
+pub use adagrad::{Adagrad, AdagradConfig};
+pub use adam::{Adam, AdamConfig, AdamW, AdamWConfig};
+pub use clip::{clip_grad_norm, clip_grad_value};
+pub use error::OptimError;
+pub use optimizer::{GroupOptions, Optimizer, ParamGroup};
+pub use rmsprop::{RmsProp, RmsPropConfig};
+pub use scheduler::{
+    CosineAnnealingLr, ExponentialLr, LinearLr, LrScheduler, MultiStepLr, PlateauConfig,
+    PlateauMode, ReduceLrOnPlateau, StepLr, ThresholdMode,
+};
+pub use sgd::{Sgd, SgdConfig};
+pub use state::{
+    AdagradState, AdamState, GroupState, OptimizerState, ParamState, RmsPropState, SgdState,
+};

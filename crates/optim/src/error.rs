@@ -1,0 +1,135 @@
+//! Errors from building optimizers and schedulers and from loading their saved state.
+
+/// An error from a constructor given invalid hyperparameters, or from
+/// [`Optimizer::load_state_dict`](crate::Optimizer::load_state_dict) given a state that does
+/// not fit the optimizer's parameters.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OptimError {
+    /// A hyperparameter is out of its valid range (PyTorch raises `ValueError` for these).
+    #[error("{owner}: invalid {option} = {value}: {reason}")]
+    InvalidOption {
+        /// The optimizer or scheduler being built (`"Adam"`, `"LinearLR"`, ...).
+        owner: &'static str,
+        /// The option's name, as in PyTorch (`"lr"`, `"betas[0]"`, `"nesterov"`, ...).
+        option: &'static str,
+        /// The rejected value, printed.
+        value: String,
+        /// What the option must satisfy.
+        reason: &'static str,
+    },
+    /// The optimizer was given no parameters at all.
+    #[error("{owner}: optimizer got an empty parameter list")]
+    EmptyParameters {
+        /// The optimizer being built.
+        owner: &'static str,
+    },
+    /// The same parameter was given twice (in one group or in two groups).
+    #[error("{owner}: parameter {param} of group {group} appears more than once in the optimizer")]
+    DuplicateParameter {
+        /// The optimizer being built.
+        owner: &'static str,
+        /// The group index of the second occurrence.
+        group: usize,
+        /// The index of the second occurrence within its group.
+        param: usize,
+    },
+    /// The saved state belongs to another kind of optimizer.
+    #[error("load_state_dict: state was saved by {found}, cannot load it into {expected}")]
+    WrongOptimizer {
+        /// The optimizer loading the state.
+        expected: String,
+        /// The optimizer that saved it.
+        found: String,
+    },
+    /// The saved state has a different number of parameter groups.
+    #[error(
+        "load_state_dict: saved state has {found} parameter groups, the optimizer has {expected}"
+    )]
+    GroupCountMismatch {
+        /// Groups in the optimizer.
+        expected: usize,
+        /// Groups in the saved state.
+        found: usize,
+    },
+    /// A saved group has a different number of parameters.
+    #[error(
+        "load_state_dict: saved group {group} has {found} parameters, the optimizer's group has {expected}"
+    )]
+    ParamCountMismatch {
+        /// The group index.
+        group: usize,
+        /// Parameters in the optimizer's group.
+        expected: usize,
+        /// Parameters in the saved group.
+        found: usize,
+    },
+    /// A saved group's options belong to another kind of optimizer.
+    #[error(
+        "load_state_dict: saved group {group} has options of {found}, expected options of {expected}"
+    )]
+    OptionsMismatch {
+        /// The group index.
+        group: usize,
+        /// The optimizer loading the state.
+        expected: &'static str,
+        /// The kind of options found.
+        found: &'static str,
+    },
+    /// A saved tensor (the parameter's recorded shape or one of its buffers) does not have the
+    /// shape of the parameter it belongs to.
+    #[error(
+        "load_state_dict: group {group}, param {param}: saved `{buffer}` has shape {found:?}, the parameter has shape {expected:?}"
+    )]
+    ShapeMismatch {
+        /// The group index.
+        group: usize,
+        /// The parameter index within the group.
+        param: usize,
+        /// Which saved tensor (`"param"` for the recorded parameter shape, else the buffer name).
+        buffer: String,
+        /// The parameter's shape.
+        expected: Vec<usize>,
+        /// The saved shape.
+        found: Vec<usize>,
+    },
+    /// The saved per-parameter state refers to a parameter index that no saved group lists.
+    #[error(
+        "load_state_dict: saved state refers to parameter index {index}, which no saved group lists"
+    )]
+    UnknownParameter {
+        /// The global parameter index.
+        index: usize,
+    },
+    /// The saved per-parameter state was produced by another kind of optimizer.
+    #[error(
+        "load_state_dict: group {group}, param {param}: saved state is {found} state, expected {expected} state"
+    )]
+    StateKindMismatch {
+        /// The group index.
+        group: usize,
+        /// The parameter index within the group.
+        param: usize,
+        /// The optimizer loading the state.
+        expected: &'static str,
+        /// The kind of state found.
+        found: &'static str,
+    },
+}
+
+/// Checks `value >= 0` (false for NaN), the most common hyperparameter constraint.
+pub(crate) fn check_non_negative(
+    owner: &'static str,
+    option: &'static str,
+    value: f64,
+) -> Result<(), OptimError> {
+    if value >= 0.0 {
+        Ok(())
+    } else {
+        Err(OptimError::InvalidOption {
+            owner,
+            option,
+            value: value.to_string(),
+            reason: "must be >= 0",
+        })
+    }
+}

@@ -1,0 +1,65 @@
+//! Exponential decay.
+
+use backprop_tensor::Float;
+use serde::{Deserialize, Serialize};
+
+use super::{LrScheduler, group_lrs, update_lrs};
+use crate::Optimizer;
+
+/// Multiplies the learning rate by `gamma` every epoch, like
+/// `torch.optim.lr_scheduler.ExponentialLR`: `lr(epoch) = base_lr · gamma^epoch`.
+///
+/// # Examples
+///
+/// ```
+/// use backprop_autograd::Var;
+/// use backprop_optim::{ExponentialLr, LrScheduler, Optimizer, Sgd, SgdConfig};
+/// use backprop_tensor::Tensor;
+///
+/// let w = Var::parameter(Tensor::<f32>::zeros(&[1]));
+/// let mut opt = Sgd::new(vec![w], SgdConfig { lr: 1.0, ..Default::default() }).unwrap();
+/// let mut sched = ExponentialLr::new(&mut opt, 0.5);
+/// sched.step(&mut opt);
+/// sched.step(&mut opt);
+/// assert_eq!(sched.get_last_lr(), &[0.25]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExponentialLr {
+    gamma: f64,
+    last_epoch: u64,
+    base_lrs: Vec<f64>,
+    last_lr: Vec<f64>,
+}
+
+impl ExponentialLr {
+    /// An exponential schedule for `optimizer`.
+    pub fn new<T: Float, O: Optimizer<T> + ?Sized>(optimizer: &mut O, gamma: f64) -> Self {
+        let lrs = group_lrs(optimizer);
+        ExponentialLr {
+            gamma,
+            last_epoch: 0,
+            base_lrs: lrs.clone(),
+            last_lr: lrs,
+        }
+    }
+
+    /// The base rates (the groups' rates when the scheduler was built).
+    pub fn base_lrs(&self) -> &[f64] {
+        &self.base_lrs
+    }
+}
+
+impl LrScheduler for ExponentialLr {
+    fn step<T: Float, O: Optimizer<T> + ?Sized>(&mut self, optimizer: &mut O) {
+        self.last_epoch += 1;
+        self.last_lr = update_lrs(optimizer, |_, lr| lr * self.gamma);
+    }
+
+    fn get_last_lr(&self) -> &[f64] {
+        &self.last_lr
+    }
+
+    fn last_epoch(&self) -> u64 {
+        self.last_epoch
+    }
+}

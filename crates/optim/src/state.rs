@@ -1,0 +1,171 @@
+//! The serializable state of an optimizer ([`OptimizerState`]) and its per-parameter parts.
+
+use std::collections::BTreeMap;
+
+use backprop_tensor::{Float, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::GroupOptions;
+
+/// A snapshot of an optimizer, laid out like PyTorch's `optimizer.state_dict()`:
+/// `param_groups` hold each group's options and the indices of its parameters (numbered
+/// across groups in order), and `state` maps a parameter index to that parameter's buffers.
+///
+/// It derives serde's traits, so it can be written with any serde format (JSON, bincode) and
+/// loaded back with [`Optimizer::load_state_dict`](crate::Optimizer::load_state_dict).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct OptimizerState<T: Float> {
+    /// The optimizer that saved the state, as PyTorch names it (`"SGD"`, `"Adam"`, `"AdamW"`,
+    /// `"RMSprop"`, `"Adagrad"`).
+    pub optimizer: String,
+    /// The groups, in order.
+    pub param_groups: Vec<GroupState>,
+    /// Per-parameter state by parameter index; parameters that never had a gradient have none.
+    pub state: BTreeMap<usize, ParamState<T>>,
+}
+
+/// One saved parameter group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupState {
+    /// The group's options.
+    pub options: GroupOptions,
+    /// The indices of the group's parameters (keys of [`OptimizerState::state`]).
+    pub params: Vec<usize>,
+    /// The shape of each parameter, checked on load.
+    pub param_shapes: Vec<Vec<usize>>,
+}
+
+/// The state one optimizer keeps for one parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub enum ParamState<T: Float> {
+    /// State of [`Sgd`](crate::Sgd).
+    Sgd(SgdState<T>),
+    /// State of [`Adam`](crate::Adam) and [`AdamW`](crate::AdamW).
+    Adam(AdamState<T>),
+    /// State of [`RmsProp`](crate::RmsProp).
+    RmsProp(RmsPropState<T>),
+    /// State of [`Adagrad`](crate::Adagrad).
+    Adagrad(AdagradState<T>),
+}
+
+impl<T: Float> ParamState<T> {
+    /// Which optimizer's state this is.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ParamState::Sgd(_) => "SGD",
+            ParamState::Adam(_) => "Adam",
+            ParamState::RmsProp(_) => "RMSprop",
+            ParamState::Adagrad(_) => "Adagrad",
+        }
+    }
+
+    /// Every tensor buffer with its PyTorch name; each has the shape of its parameter.
+    pub fn buffers(&self) -> Vec<(&'static str, &Tensor<T>)> {
+        let mut out = Vec::new();
+        match self {
+            ParamState::Sgd(s) => {
+                if let Some(b) = &s.momentum_buffer {
+                    out.push(("momentum_buffer", b));
+                }
+            }
+            ParamState::Adam(s) => {
+                out.push(("exp_avg", &s.exp_avg));
+                out.push(("exp_avg_sq", &s.exp_avg_sq));
+                if let Some(b) = &s.max_exp_avg_sq {
+                    out.push(("max_exp_avg_sq", b));
+                }
+            }
+            ParamState::RmsProp(s) => {
+                out.push(("square_avg", &s.square_avg));
+                if let Some(b) = &s.momentum_buffer {
+                    out.push(("momentum_buffer", b));
+                }
+                if let Some(b) = &s.grad_avg {
+                    out.push(("grad_avg", b));
+                }
+            }
+            ParamState::Adagrad(s) => out.push(("sum", &s.sum)),
+        }
+        out
+    }
+}
+
+/// Per-parameter state of SGD.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct SgdState<T: Float> {
+    /// The momentum buffer `b` (`None` without momentum, or before the first step).
+    pub momentum_buffer: Option<Tensor<T>>,
+}
+
+/// Per-parameter state of Adam and AdamW.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct AdamState<T: Float> {
+    /// Steps taken with a gradient.
+    pub step: u64,
+    /// First moment `m`.
+    pub exp_avg: Tensor<T>,
+    /// Second moment `v`.
+    pub exp_avg_sq: Tensor<T>,
+    /// Running maximum of `v` (AMSGrad only).
+    pub max_exp_avg_sq: Option<Tensor<T>>,
+}
+
+/// Per-parameter state of RMSprop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct RmsPropState<T: Float> {
+    /// Steps taken with a gradient.
+    pub step: u64,
+    /// Running average of the squared gradient `v`.
+    pub square_avg: Tensor<T>,
+    /// Momentum buffer `b` (only with `momentum > 0`).
+    pub momentum_buffer: Option<Tensor<T>>,
+    /// Running average of the gradient `g_ave` (only when `centered`).
+    pub grad_avg: Option<Tensor<T>>,
+}
+
+/// Per-parameter state of Adagrad.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct AdagradState<T: Float> {
+    /// Steps taken with a gradient.
+    pub step: u64,
+    /// Sum of squared gradients (starts at `initial_accumulator_value`).
+    pub sum: Tensor<T>,
+}
+
+/// Conversion between an optimizer's own state type and [`ParamState`].
+pub(crate) trait StateKind<T: Float>: Sized + Clone {
+    /// Wraps the state for saving.
+    fn into_param_state(self) -> ParamState<T>;
+    /// Unwraps saved state; the error is the kind found when it belongs to another optimizer.
+    fn from_param_state(state: ParamState<T>) -> Result<Self, &'static str>;
+    /// The kind expected by [`from_param_state`](StateKind::from_param_state).
+    const KIND: &'static str;
+}
+
+macro_rules! state_kind {
+    ($ty:ident, $variant:ident, $name:expr) => {
+        impl<T: Float> StateKind<T> for $ty<T> {
+            const KIND: &'static str = $name;
+            fn into_param_state(self) -> ParamState<T> {
+                ParamState::$variant(self)
+            }
+            fn from_param_state(state: ParamState<T>) -> Result<Self, &'static str> {
+                match state {
+                    ParamState::$variant(s) => Ok(s),
+                    other => Err(other.kind()),
+                }
+            }
+        }
+    };
+}
+
+state_kind!(SgdState, Sgd, "SGD");
+state_kind!(AdamState, Adam, "Adam");
+state_kind!(RmsPropState, RmsProp, "RMSprop");
+state_kind!(AdagradState, Adagrad, "Adagrad");
