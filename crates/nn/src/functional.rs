@@ -1,4 +1,5 @@
-//! Losses and activations as plain functions (PyTorch's `torch.nn.functional`).
+//! Losses as plain functions (PyTorch's `torch.nn.functional`; activations are methods
+//! of [`Var`]: `x.relu()`, `x.softmax(1)`, `x.log_softmax(1)`, ...).
 //!
 //! Each loss here is the loss struct of the same name with default options and the given
 //! reduction; use the struct for class weights, `ignore_index`, label smoothing or

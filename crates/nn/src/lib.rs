@@ -62,11 +62,13 @@ pub mod init;
 mod layers;
 mod losses;
 mod module;
-mod shim;
 mod state_dict;
 
 pub use error::LayerError;
-pub use layers::{Dropout, Flatten, Identity, Linear, ReLU, Sequential};
+pub use layers::{
+    Dropout, Flatten, GELU, Identity, LeakyReLU, Linear, LogSoftmax, ReLU, Sequential, Sigmoid,
+    Softmax, Tanh,
+};
 pub use losses::{
     BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, Reduction,
     SmoothL1Loss,

@@ -60,13 +60,6 @@ fn reduction(case: &Value) -> Reduction {
     }
 }
 
-/// log_softmax over axis 1 from elementary ops (the max shift is a constant).
-fn log_softmax(a: &Var<f64>) -> Var<f64> {
-    let m = Var::new(a.data().max(&[1], true));
-    let lse = a.sub(&m).exp().sum_axes(&[1], true).log().add(&m);
-    a.sub(&lse)
-}
-
 /// The loss the case describes, applied to `x`.
 fn loss(case: &Value, x: &Var<f64>) -> Var<f64> {
     let op = case["op"].as_str().unwrap();
@@ -88,7 +81,7 @@ fn loss(case: &Value, x: &Var<f64>) -> Var<f64> {
     match op {
         "nll" => NLLLoss::new()
             .reduction(r)
-            .forward(&log_softmax(x), &classes(&case["targets"])),
+            .forward(&x.log_softmax(1), &classes(&case["targets"])),
         "mse" => MSELoss::new().reduction(r).forward(x, &target()),
         "l1" => L1Loss::new().reduction(r).forward(x, &target()),
         _ if op.starts_with("huber") => HuberLoss::new()

@@ -4,8 +4,6 @@ use backprop_autograd::Var;
 use backprop_tensor::{Float, Tensor};
 
 use super::{Reduction, check_same_shape, reduce};
-#[allow(unused_imports)]
-use crate::shim::Shim;
 
 /// Binary cross-entropy between logits x and targets y in [0, 1] (PyTorch's
 /// `nn.BCEWithLogitsLoss`), with an optional `weight` (broadcast to the input) and a

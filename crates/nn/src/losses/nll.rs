@@ -115,10 +115,7 @@ impl<T: Float> NLLLoss<T> {
         }
         let index = Tensor::from_vec(index, &[n, 1]).expect("n indices");
         let scale = Tensor::from_vec(scale, &[n]).expect("n weights");
-        let per_row = input
-            .gather(1, &index)
-            .reshape(&[n])
-            .mul(&Var::new(scale));
+        let per_row = input.gather(1, &index).reshape(&[n]).mul(&Var::new(scale));
         match self.reduction {
             Reduction::None => per_row,
             Reduction::Sum => per_row.sum(),

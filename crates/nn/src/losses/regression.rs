@@ -5,8 +5,6 @@ use backprop_autograd::Var;
 use backprop_tensor::Float;
 
 use super::{Reduction, check_same_shape, reduce};
-#[allow(unused_imports)]
-use crate::shim::Shim;
 
 /// Implements `new`, `reduction` and `Default` for a loss whose only other options are
 /// given in `new`.
