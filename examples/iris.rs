@@ -283,8 +283,11 @@ fn run(a: &Args) -> Result<(), String> {
     let mut opt = make_optimizer(a, model.parameters())?;
     let criterion = CrossEntropyLoss::new();
     let mut loader = (a.batch_size > 0).then(|| {
-        let ds = TensorDataset::new(x_train.value(), train.iter().map(|&i| data.labels[i]).collect())
-            .expect("features and labels have one row each");
+        let ds = TensorDataset::new(
+            x_train.value(),
+            train.iter().map(|&i| data.labels[i]).collect(),
+        )
+        .expect("features and labels have one row each");
         DataLoader::new(ds, a.batch_size).shuffle(a.seed)
     });
 
@@ -371,7 +374,13 @@ fn run(a: &Args) -> Result<(), String> {
     let accuracy = correct as f64 / test.len().max(1) as f64;
     println!("Test loss: {test_loss}");
     println!("Test accuracy: {accuracy:.4} ({correct}/{})", test.len());
-    let width = data.class_names.iter().map(|s| s.len()).max().unwrap_or(4).max(10);
+    let width = data
+        .class_names
+        .iter()
+        .map(|s| s.len())
+        .max()
+        .unwrap_or(4)
+        .max(10);
     println!("Confusion matrix (rows: true class, columns: predicted):");
     print!("  {:>width$}", "");
     for name in &data.class_names {

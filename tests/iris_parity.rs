@@ -2,6 +2,8 @@
 //! training rows, Adam(lr = 0.01) for 100 full-batch epochs — every epoch's loss must match
 //! PyTorch's within 1e-5 relative, and so must the test accuracy.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 
 use backprop::data::iris;
@@ -51,9 +53,17 @@ fn tutorial_run_matches_pytorch_epoch_by_epoch() {
     let (train, test) = (indices(&split["train"]), indices(&split["test"]));
     let data = iris();
     let x_train = Var::new(data.features.index_select(0, &train));
-    let y_train = Tensor::from_vec(train.iter().map(|&i| data.labels[i]).collect(), &[train.len()]).unwrap();
+    let y_train = Tensor::from_vec(
+        train.iter().map(|&i| data.labels[i]).collect(),
+        &[train.len()],
+    )
+    .unwrap();
     let x_test = Var::new(data.features.index_select(0, &test));
-    let y_test = Tensor::from_vec(test.iter().map(|&i| data.labels[i]).collect(), &[test.len()]).unwrap();
+    let y_test = Tensor::from_vec(
+        test.iter().map(|&i| data.labels[i]).collect(),
+        &[test.len()],
+    )
+    .unwrap();
 
     let mut rng = Rng::seed_from_u64(0);
     let model = Model {
@@ -62,7 +72,14 @@ fn tutorial_run_matches_pytorch_epoch_by_epoch() {
         out: Linear::new(9, 3, &mut rng),
     };
     load_safetensors(&model, fixture("init.safetensors")).unwrap();
-    let mut opt = Adam::new(model.parameters(), AdamConfig { lr: 0.01, ..Default::default() }).unwrap();
+    let mut opt = Adam::new(
+        model.parameters(),
+        AdamConfig {
+            lr: 0.01,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let criterion = CrossEntropyLoss::new();
 
     let want: Vec<f64> = expected["losses"]
@@ -106,12 +123,19 @@ fn tutorial_run_matches_pytorch_epoch_by_epoch() {
         let logits = model.forward(&x_test);
         let loss = criterion.forward(&logits, &y_test).item() as f64;
         let pred = logits.data().argmax(1, false).to_vec();
-        let correct = pred.iter().zip(y_test.to_vec()).filter(|(p, t)| **p == *t).count();
+        let correct = pred
+            .iter()
+            .zip(y_test.to_vec())
+            .filter(|(p, t)| **p == *t)
+            .count();
         (loss, correct as f64 / test.len() as f64)
     });
     let want_acc = expected["test_accuracy"].as_f64().unwrap();
     let want_loss = expected["test_loss"].as_f64().unwrap();
-    assert!((accuracy - want_acc).abs() < 1e-6, "accuracy {accuracy} vs {want_acc}");
+    assert!(
+        (accuracy - want_acc).abs() < 1e-6,
+        "accuracy {accuracy} vs {want_acc}"
+    );
     assert!(
         (test_loss - want_loss).abs() / want_loss <= 1e-5,
         "test loss {test_loss} vs {want_loss}"
