@@ -69,7 +69,10 @@ ops! {
     softmax,
     log_softmax,
     logsumexp,
+    cross_entropy,
 }
+
+pub use cross_entropy::CrossEntropyTarget;
 
 /// Every registered op.
 pub fn registry() -> &'static [OpInfo] {

@@ -1,0 +1,230 @@
+//! Activation functions as modules, for use in a [`Sequential`](crate::Sequential).
+//!
+//! Each is a thin wrapper over the autograd op of the same name; the derivatives live
+//! with the ops.
+
+use std::marker::PhantomData;
+
+use backprop_autograd::Var;
+use backprop_tensor::Float;
+
+use crate::{Module, TrainingFlag};
+
+/// Defines a parameter-free module: a struct with a training flag, `new`, `Default` and a
+/// `Module` impl whose forward is `$forward`.
+macro_rules! activation {
+    (
+        $(#[$doc:meta])*
+        $name:ident { $($field:ident: $ty:ty),* } |$self_:ident, $x:ident| $forward:expr
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default)]
+        pub struct $name<T: Float = f32> {
+            $($field: $ty,)*
+            training: TrainingFlag,
+            _dtype: PhantomData<fn() -> T>,
+        }
+
+        impl<T: Float> Module<T> for $name<T> {
+            #[track_caller]
+            fn forward(&$self_, $x: &Var<T>) -> Var<T> {
+                $forward
+            }
+
+            fn set_training(&self, training: bool) {
+                self.training.set(training);
+            }
+
+            fn is_training(&self) -> bool {
+                self.training.get()
+            }
+        }
+    };
+}
+
+activation! {
+    /// `max(x, 0)` elementwise (PyTorch's `nn.ReLU`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_autograd::Var;
+    /// use backprop_nn::{Module, ReLU};
+    /// use backprop_tensor::Tensor;
+    /// let x = Var::new(Tensor::from_vec(vec![-1.0f32, 2.0], &[2]).unwrap());
+    /// assert_eq!(ReLU::<f32>::new().forward(&x).value().to_vec(), vec![0.0, 2.0]);
+    /// ```
+    ReLU {} |self, x| x.relu()
+}
+
+impl<T: Float> ReLU<T> {
+    /// The module.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+activation! {
+    /// `x` for x ≥ 0 and `negative_slope · x` below (PyTorch's `nn.LeakyReLU`, default
+    /// slope 0.01).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_autograd::Var;
+    /// use backprop_nn::{LeakyReLU, Module};
+    /// use backprop_tensor::Tensor;
+    /// let x = Var::new(Tensor::from_vec(vec![-2.0f32, 3.0], &[2]).unwrap());
+    /// assert_eq!(LeakyReLU::with_slope(0.5).forward(&x).value().to_vec(), vec![-1.0, 3.0]);
+    /// ```
+    LeakyReLU { negative_slope: f64 } |self, x| x.leaky_relu(T::from_f64(self.negative_slope))
+}
+
+impl<T: Float> LeakyReLU<T> {
+    /// Slope 0.01, PyTorch's default.
+    pub fn new() -> Self {
+        Self::with_slope(0.01)
+    }
+
+    /// The given slope for negative inputs.
+    pub fn with_slope(negative_slope: f64) -> Self {
+        LeakyReLU {
+            negative_slope,
+            ..Self::default()
+        }
+    }
+
+    /// The slope for negative inputs.
+    pub fn negative_slope(&self) -> f64 {
+        self.negative_slope
+    }
+}
+
+activation! {
+    /// The logistic sigmoid `1 / (1 + e^-x)` (PyTorch's `nn.Sigmoid`).
+    Sigmoid {} |self, x| x.sigmoid()
+}
+
+activation! {
+    /// The hyperbolic tangent (PyTorch's `nn.Tanh`).
+    Tanh {} |self, x| x.tanh()
+}
+
+activation! {
+    /// GELU, `x·Φ(x)` with Φ the standard normal CDF (PyTorch's `nn.GELU`); with
+    /// [`GELU::tanh`] the tanh approximation `0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))`
+    /// (`approximate='tanh'`).
+    GELU { approximate_tanh: bool } |self, x| {
+        if self.approximate_tanh { x.gelu_tanh() } else { x.gelu() }
+    }
+}
+
+impl<T: Float> GELU<T> {
+    /// The exact GELU.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The tanh approximation.
+    pub fn tanh() -> Self {
+        GELU {
+            approximate_tanh: true,
+            ..Self::default()
+        }
+    }
+}
+
+activation! {
+    /// Softmax along `axis` (PyTorch's `nn.Softmax(dim)`): each slice along the axis is
+    /// mapped to probabilities, computed without overflow.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_autograd::Var;
+    /// use backprop_nn::{Module, Softmax};
+    /// use backprop_tensor::Tensor;
+    /// let x = Var::new(Tensor::from_vec(vec![1e4f32, 1e4, 0.0, 0.0], &[2, 2]).unwrap());
+    /// assert_eq!(Softmax::new(1).forward(&x).value().to_vec(), vec![0.5; 4]);
+    /// ```
+    Softmax { axis: usize } |self, x| x.softmax(self.axis)
+}
+
+activation! {
+    /// Log-softmax along `axis` (PyTorch's `nn.LogSoftmax(dim)`), `x - logsumexp(x)`
+    /// computed without overflow; pair it with [`NLLLoss`](crate::NLLLoss).
+    LogSoftmax { axis: usize } |self, x| x.log_softmax(self.axis)
+}
+
+macro_rules! axis_constructor {
+    ($($name:ident),*) => {$(
+        impl<T: Float> $name<T> {
+            /// The module over `axis` (for `[N, C]` class scores, axis 1).
+            pub fn new(axis: usize) -> Self {
+                $name { axis, ..Self::default() }
+            }
+        }
+    )*};
+}
+
+axis_constructor!(Softmax, LogSoftmax);
+
+macro_rules! plain_constructor {
+    ($($name:ident),*) => {$(
+        impl<T: Float> $name<T> {
+            /// The module.
+            pub fn new() -> Self {
+                Self::default()
+            }
+        }
+    )*};
+}
+
+plain_constructor!(Sigmoid, Tanh);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backprop_tensor::{Rng, Tensor};
+
+    /// Each module gives exactly the op it wraps, in f64.
+    #[test]
+    fn modules_apply_their_ops() {
+        let x = Var::new(Tensor::<f64>::randn(&[3, 4], &mut Rng::seed_from_u64(0)));
+        let cases: Vec<(Box<dyn Module<f64>>, Var<f64>)> = vec![
+            (Box::new(ReLU::new()), x.relu()),
+            (Box::new(LeakyReLU::new()), x.leaky_relu(0.01)),
+            (Box::new(LeakyReLU::with_slope(0.2)), x.leaky_relu(0.2)),
+            (Box::new(Sigmoid::new()), x.sigmoid()),
+            (Box::new(Tanh::new()), x.tanh()),
+            (Box::new(GELU::new()), x.gelu()),
+            (Box::new(GELU::tanh()), x.gelu_tanh()),
+            (Box::new(Softmax::new(1)), x.softmax(1)),
+            (Box::new(LogSoftmax::new(0)), x.log_softmax(0)),
+        ];
+        for (i, (m, want)) in cases.iter().enumerate() {
+            assert_eq!(m.forward(&x).value(), want.value(), "case {i}");
+            assert!(m.parameters().is_empty());
+        }
+        // Softmax rows sum to 1 and LogSoftmax is its log.
+        let s = Softmax::new(1).forward(&x).value();
+        assert!(
+            s.sum(&[1], false)
+                .to_vec()
+                .iter()
+                .all(|v| (v - 1.0).abs() < 1e-12)
+        );
+        let ls = LogSoftmax::new(1).forward(&x).value();
+        assert!(ls.exp().allclose(&s, 1e-12, 1e-15));
+    }
+
+    #[test]
+    fn modes_switch() {
+        let m = GELU::<f32>::tanh();
+        m.eval();
+        assert!(!m.is_training());
+        m.train();
+        assert!(m.is_training());
+        assert_eq!(LeakyReLU::<f32>::new().negative_slope(), 0.01);
+    }
+}
