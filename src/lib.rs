@@ -12,6 +12,7 @@
 //! | [`nn`] | `backprop-nn` | modules, layers, activations, losses, init, state dicts |
 //! | [`optim`] | `backprop-optim` | optimizers, LR schedulers, gradient clipping |
 //! | [`data`] | `backprop-data` | datasets, CSV, splits, scaling, `DataLoader` |
+//! | [`checkpoint`] | `backprop-checkpoint` | atomic, checksummed checkpoints to resume training |
 //!
 //! ```
 //! use backprop::prelude::*;
@@ -23,6 +24,7 @@
 //! ```
 
 pub use backprop_autograd as autograd;
+pub use backprop_checkpoint as checkpoint;
 pub use backprop_data as data;
 pub use backprop_nn as nn;
 pub use backprop_optim as optim;

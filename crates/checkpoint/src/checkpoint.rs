@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use backprop_data::DataLoaderState;
 use backprop_optim::OptimizerState;
-use backprop_tensor::{Float, Rng, Tensor};
+use backprop_tensor::{DType, Float, Rng, Tensor};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -209,7 +209,7 @@ impl<T: Float> Checkpoint<T> {
     pub fn load(path: impl AsRef<Path>) -> Result<Self, CheckpointError> {
         let path = path.as_ref();
         let payload = format::read_payload(path)?;
-        let mut checkpoint: Self = format::decode(&payload, path, "payload")?;
+        let mut checkpoint = Self::decode_payload(&payload, path)?;
         checkpoint.origin = Some(path.to_path_buf());
         Ok(checkpoint)
     }
@@ -230,7 +230,7 @@ impl<T: Float> Checkpoint<T> {
     /// As [`load`](Checkpoint::load), except for I/O.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CheckpointError> {
         let path = Path::new(MEMORY);
-        format::decode(format::unframe(bytes, path)?, path, "payload")
+        Self::decode_payload(format::unframe(bytes, path)?, path)
     }
 
     /// The file this checkpoint was loaded from (`<memory>` for one captured or decoded
@@ -239,8 +239,25 @@ impl<T: Float> Checkpoint<T> {
         self.origin.as_deref().unwrap_or(Path::new(MEMORY))
     }
 
+    /// The payload is the element type's tag followed by the checkpoint, so that loading an
+    /// `f64` checkpoint as `f32` is reported as such rather than as a garbled payload.
     fn to_bytes_named(&self, path: &Path) -> Result<Vec<u8>, CheckpointError> {
-        Ok(format::frame(&format::encode(self, path, "payload")?))
+        let payload = format::encode(&(T::DTYPE, self), path, "payload")?;
+        Ok(format::frame(&payload))
+    }
+
+    fn decode_payload(payload: &[u8], path: &Path) -> Result<Self, CheckpointError> {
+        // bincode writes a tuple as its fields one after the other, so the tag is a prefix.
+        let dtype = format::decode_prefix::<DType>(payload, path, "payload")?;
+        if dtype != T::DTYPE {
+            return Err(CheckpointError::DType {
+                path: path.to_path_buf(),
+                found: dtype,
+                expected: T::DTYPE,
+            });
+        }
+        let (_, checkpoint): (DType, Self) = format::decode(payload, path, "payload")?;
+        Ok(checkpoint)
     }
 
     fn missing(&self, what: &str) -> CheckpointError {

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+use backprop_nn::StateDictError;
 use backprop_optim::OptimError;
+use backprop_tensor::DType;
 
 /// An error from [`Checkpoint`](crate::Checkpoint): every variant names the file (or
 /// `<memory>` for [`from_bytes`](crate::Checkpoint::from_bytes)) and says what was wrong.
@@ -112,6 +114,18 @@ pub enum CheckpointError {
         /// bincode's description.
         source: bincode::error::DecodeError,
     },
+    /// The checkpoint holds tensors of another element type than the one asked for.
+    #[error(
+        "{path}: the checkpoint holds {found} tensors, it was loaded as Checkpoint<{expected}>"
+    )]
+    DType {
+        /// The file.
+        path: PathBuf,
+        /// The element type of the saved tensors.
+        found: DType,
+        /// The element type asked for.
+        expected: DType,
+    },
     /// A value could not be encoded (a serde type that bincode does not support).
     #[error("{path}: cannot encode the {what}: {source}")]
     Encode {
@@ -166,5 +180,14 @@ pub enum CheckpointError {
         path: PathBuf,
         /// The optimizer's description of the mismatch.
         source: OptimError,
+    },
+    /// The model refused the saved parameters after they were checked (a module whose
+    /// `load_state_dict` adds its own checks); the optimizer was put back as it was.
+    #[error("{path}: the model refused the saved parameters: {source}")]
+    Model {
+        /// The file.
+        path: PathBuf,
+        /// The model's error.
+        source: StateDictError,
     },
 }

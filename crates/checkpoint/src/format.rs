@@ -90,6 +90,21 @@ pub(crate) fn decode<V: DeserializeOwned>(
     Ok(value)
 }
 
+/// Decodes a serde value from the start of `bytes`, ignoring what follows.
+pub(crate) fn decode_prefix<V: DeserializeOwned>(
+    bytes: &[u8],
+    path: &Path,
+    what: &str,
+) -> Result<V, CheckpointError> {
+    bincode::serde::decode_from_slice(bytes, config())
+        .map(|(value, _)| value)
+        .map_err(|source| CheckpointError::Decode {
+            path: path.to_path_buf(),
+            what: what.to_string(),
+            source,
+        })
+}
+
 /// The header followed by the payload: the whole file.
 pub(crate) fn frame(payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());

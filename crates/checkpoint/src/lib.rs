@@ -12,46 +12,54 @@
 //! byte layout, and safetensors (`backprop_nn::save_safetensors`) for weights-only files that
 //! PyTorch reads.
 //!
+//! Save a run, then resume it into a freshly built model and optimizer:
+//!
 //! ```
-//! use std::collections::BTreeMap;
 //! use backprop_autograd::Var;
 //! use backprop_checkpoint::Checkpoint;
-//! use backprop_optim::{Optimizer, Sgd, SgdConfig, StepLr};
+//! use backprop_nn::{Linear, Module};
+//! use backprop_optim::{Adam, AdamConfig, LrScheduler, Optimizer, StepLr};
 //! use backprop_tensor::{Rng, Tensor};
 //!
-//! let w = Var::parameter(Tensor::from_vec(vec![1.0f32, -2.0], &[2]).unwrap());
-//! let config = SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() };
-//! let mut opt = Sgd::new(vec![w.clone()], config).unwrap();
-//! let mut sched = StepLr::new(&mut opt, 10, 0.5).unwrap();
-//! w.mul(&w).sum().backward();
-//! opt.step();
+//! let mut rng = Rng::seed_from_u64(0);
+//! let x = Var::new(Tensor::<f32>::randn(&[8, 3], &mut rng));
+//! let model = Linear::new(3, 1, &mut rng);
+//! let mut opt = Adam::new(model.parameters(), AdamConfig { lr: 0.1, ..Default::default() }).unwrap();
+//! let mut sched = StepLr::new(&mut opt, 5, 0.5).unwrap();
+//! for _ in 0..3 {
+//!     opt.zero_grad();
+//!     model.forward(&x).square().mean().backward();
+//!     opt.step();
+//!     sched.step(&mut opt);
+//! }
 //!
 //! let dir = std::env::temp_dir().join(format!("bp-ckpt-doc-{}", std::process::id()));
 //! std::fs::create_dir_all(&dir).unwrap();
-//! let path = dir.join("run.ckpt");
-//! let model = BTreeMap::from([("w".to_string(), w.value())]);
-//! Checkpoint::new(model, opt.state_dict())
-//!     .with_epoch(1)
-//!     .with_step(1)
-//!     .with_rng("dropout", Rng::seed_from_u64(7))
-//!     .with_scheduler(&sched)
-//!     .unwrap()
-//!     .save(&path)
-//!     .unwrap();
+//! let path = dir.join("last.ckpt");
+//! Checkpoint::capture(&model, &opt)
+//!     .with_epoch(3)
+//!     .with_scheduler(&sched)?
+//!     .save(&path)?;
 //!
-//! let back = Checkpoint::<f32>::load(&path).unwrap();
-//! assert_eq!(back.epoch, 1);
-//! assert_eq!(back.model["w"], w.value());
-//! opt.load_state_dict(back.optimizer.clone()).unwrap();
-//! sched = back.scheduler().unwrap();
-//! # let _ = sched;
+//! // Later, maybe in another process: build the same architecture, then restore.
+//! let fresh = Linear::new(3, 1, &mut Rng::seed_from_u64(99));
+//! let mut fresh_opt = Adam::new(fresh.parameters(), AdamConfig::default()).unwrap();
+//! let ckpt = Checkpoint::load(&path)?;
+//! ckpt.restore(&fresh, &mut fresh_opt)?;
+//! let fresh_sched: StepLr = ckpt.scheduler()?;
+//! assert_eq!(fresh.state_dict(), model.state_dict());
+//! assert_eq!(fresh_opt.state_dict(), opt.state_dict());
+//! assert_eq!(fresh_sched, sched);
+//! assert_eq!(ckpt.epoch, 3);
 //! std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), backprop_checkpoint::CheckpointError>(())
 //! ```
 
 mod atomic;
 mod checkpoint;
 mod error;
 mod format;
+mod resume;
 
 pub use checkpoint::Checkpoint;
 pub use error::CheckpointError;

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)] // Tests may unwrap.
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use backprop_autograd::Var;
@@ -10,6 +12,7 @@ use backprop_checkpoint::{Checkpoint, CheckpointError, HEADER_LEN};
 use backprop_data::DataLoaderState;
 use backprop_optim::{Adam, AdamConfig, Optimizer};
 use backprop_tensor::{Rng, Tensor};
+use common::{crc32, framed};
 
 /// A small but complete checkpoint: two parameters with Adam moments, a scheduler, a loader
 /// generator, a dropout generator and an extra value.
@@ -132,8 +135,7 @@ fn every_single_bit_flip_and_every_truncation_is_an_error() {
 
 #[test]
 fn damaged_files_on_disk_are_errors_naming_the_file() {
-    let dir = std::env::temp_dir().join(format!("bpckpt-corrupt-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch("corrupt");
     let path = dir.join("damaged.ckpt");
     let good = small_checkpoint().to_bytes().unwrap();
     let mut rng = Rng::seed_from_u64(5);
@@ -164,33 +166,12 @@ fn damaged_payloads_with_valid_checksums_never_panic() {
     let mut errors = 0;
     for _ in 0..5_000 {
         let (_, damaged) = corrupt(payload, &mut rng);
-        let mut file = good[..HEADER_LEN].to_vec();
-        file[12..20].copy_from_slice(&(damaged.len() as u64).to_le_bytes());
-        file[20..24].copy_from_slice(&crc32(&damaged).to_le_bytes());
-        file.extend_from_slice(&damaged);
-        if Checkpoint::<f32>::from_bytes(&file).is_err() {
+        if Checkpoint::<f32>::from_bytes(&framed(&damaged)).is_err() {
             errors += 1;
         }
     }
     // Most damage breaks the structure; some only changes a number, which decodes.
     assert!(errors > 2_500, "{errors}");
-}
-
-/// CRC-32 (IEEE, reflected, polynomial 0xEDB88320), bit by bit: an independent check of the
-/// checksum the library writes.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 #[test]
@@ -199,4 +180,5 @@ fn the_header_checksum_is_crc32_of_the_payload() {
     let stored = u32::from_le_bytes(good[20..24].try_into().unwrap());
     assert_eq!(stored, crc32(&good[HEADER_LEN..]));
     assert_eq!(crc32(b"123456789"), 0xCBF4_3926); // the catalogue's check value
+    assert_eq!(framed(&good[HEADER_LEN..]), good);
 }
