@@ -178,7 +178,12 @@ fn child_process() {
 /// Runs `child_process` in a new process of this test executable.
 fn run_child(phase: &str, kind: &str, dir: &Path) {
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["child_process", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "child_process",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("BPCKPT_CHILD", phase)
         .env("BPCKPT_KIND", kind)
         .env("BPCKPT_DIR", dir)
