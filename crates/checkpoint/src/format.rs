@@ -141,18 +141,36 @@ fn parse_header(head: &[u8], total_len: u64, path: &Path) -> Result<Header, Chec
     if head[..MAGIC.len()] != MAGIC {
         return Err(CheckpointError::NotACheckpoint { path: path_buf() });
     }
-    let Some(fields) = head.get(MAGIC.len()..HEADER_LEN) else {
+    let Some(
+        &[
+            v0,
+            v1,
+            v2,
+            v3,
+            l0,
+            l1,
+            l2,
+            l3,
+            l4,
+            l5,
+            l6,
+            l7,
+            c0,
+            c1,
+            c2,
+            c3,
+        ],
+    ) = head.get(MAGIC.len()..HEADER_LEN)
+    else {
         return Err(CheckpointError::Truncated {
             path: path_buf(),
             expected: HEADER_LEN as u64,
             found: total_len,
         });
     };
-    let (version, rest) = fields.split_at(4);
-    let (len, crc) = rest.split_at(8);
-    let version = u32::from_le_bytes(version.try_into().unwrap_or_default());
-    let payload_len = u64::from_le_bytes(len.try_into().unwrap_or_default());
-    let crc32 = u32::from_le_bytes(crc.try_into().unwrap_or_default());
+    let version = u32::from_le_bytes([v0, v1, v2, v3]);
+    let payload_len = u64::from_le_bytes([l0, l1, l2, l3, l4, l5, l6, l7]);
+    let crc32 = u32::from_le_bytes([c0, c1, c2, c3]);
     if version > FORMAT_VERSION {
         return Err(CheckpointError::NewerVersion {
             path: path_buf(),
