@@ -141,36 +141,16 @@ fn parse_header(head: &[u8], total_len: u64, path: &Path) -> Result<Header, Chec
     if head[..MAGIC.len()] != MAGIC {
         return Err(CheckpointError::NotACheckpoint { path: path_buf() });
     }
-    let Some(
-        &[
-            v0,
-            v1,
-            v2,
-            v3,
-            l0,
-            l1,
-            l2,
-            l3,
-            l4,
-            l5,
-            l6,
-            l7,
-            c0,
-            c1,
-            c2,
-            c3,
-        ],
-    ) = head.get(MAGIC.len()..HEADER_LEN)
-    else {
+    if head.len() < HEADER_LEN {
         return Err(CheckpointError::Truncated {
             path: path_buf(),
             expected: HEADER_LEN as u64,
             found: total_len,
         });
-    };
-    let version = u32::from_le_bytes([v0, v1, v2, v3]);
-    let payload_len = u64::from_le_bytes([l0, l1, l2, l3, l4, l5, l6, l7]);
-    let crc32 = u32::from_le_bytes([c0, c1, c2, c3]);
+    }
+    let version = u32::from_le_bytes(field(head, 8));
+    let payload_len = u64::from_le_bytes(field(head, 12));
+    let crc32 = u32::from_le_bytes(field(head, 20));
     if version > FORMAT_VERSION {
         return Err(CheckpointError::NewerVersion {
             path: path_buf(),
@@ -208,6 +188,14 @@ fn parse_header(head: &[u8], total_len: u64, path: &Path) -> Result<Header, Chec
         });
     }
     Ok(Header { payload_len, crc32 })
+}
+
+/// The `N` bytes of the header at offset `at`; the caller has checked that the header is
+/// complete.
+fn field<const N: usize>(head: &[u8], at: usize) -> [u8; N] {
+    let mut bytes = [0; N];
+    bytes.copy_from_slice(&head[at..at + N]);
+    bytes
 }
 
 /// Checks the payload against the checksum from the header.
