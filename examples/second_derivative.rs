@@ -24,9 +24,14 @@ fn main() {
         let dy = grad(&[y], std::slice::from_ref(&x), &[], create)[0]
             .clone()
             .expect("y depends on x");
-        let d2y = grad(&[dy.clone()], &[x], &[], BackwardOptions::default())[0]
-            .clone()
-            .expect("dy/dx depends on x");
+        let d2y = grad(
+            std::slice::from_ref(&dy),
+            &[x],
+            &[],
+            BackwardOptions::default(),
+        )[0]
+        .clone()
+        .expect("dy/dx depends on x");
         let (s, c) = ((x0 * x0).sin(), (x0 * x0).cos());
         let closed = s.exp() * ((2.0 * x0 * c).powi(2) - 4.0 * x0 * x0 * s + 2.0 * c);
         let diff = (d2y.item() - closed).abs();
