@@ -35,3 +35,8 @@ pub mod prelude {
     pub use backprop_autograd::{BackwardOptions, Var, grad, no_grad};
     pub use backprop_tensor::{Float, Rng, Tensor};
 }
+
+/// The README's code, compiled and run as a doctest so it cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

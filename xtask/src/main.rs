@@ -3,14 +3,15 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use backprop_autograd::{CheckRow, registry, run_checks};
+use backprop_autograd::{CheckRow, OpInfo, registry, run_checks_on};
 
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   check-grads [--op NAME] [--seed N] [--first-order-only]
       finite-difference gradient checks (f64, eps 1e-6, atol 1e-5, rtol 1e-3) of every
-      registered op, first and second order; prints a table and `N passed, M failed`
+      registered op and every loss, first and second order; prints a table and
+      `N passed, M failed`
   list-ops
       the registered ops and whether they support double backward";
 
@@ -19,8 +20,8 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("check-grads") => check_grads(&args[1..]),
         Some("list-ops") => {
-            for op in registry() {
-                println!("{:<16} {:?}", op.name, op.second_order);
+            for op in all_ops() {
+                println!("{:<18} {:?}", op.name, op.second_order);
             }
             ExitCode::SUCCESS
         }
@@ -55,10 +56,10 @@ fn check_grads(args: &[String]) -> ExitCode {
         }
     }
     if let Some(name) = &op
-        && !registry().iter().any(|o| o.name == name)
+        && !all_ops().iter().any(|o| o.name == name)
     {
         {
-            let names: Vec<&str> = registry().iter().map(|o| o.name).collect();
+            let names: Vec<&str> = all_ops().iter().map(|o| o.name).collect();
             return usage_error(&format!(
                 "no op named `{name}`; registered ops: {}",
                 names.join(", ")
@@ -66,7 +67,7 @@ fn check_grads(args: &[String]) -> ExitCode {
         }
     }
     let start = Instant::now();
-    let rows = run_checks(op.as_deref(), seed, second);
+    let rows = run_checks_on(&all_ops(), op.as_deref(), seed, second);
     let elapsed = start.elapsed();
     print_table(&rows);
     let passed = rows
@@ -85,7 +86,7 @@ fn check_grads(args: &[String]) -> ExitCode {
         .len();
     println!();
     println!(
-        "{ops} ops, {} checks ({unsupported} second-order unsupported, listed) in {:.2} s, seed {seed}",
+        "{ops} ops and losses, {} checks ({unsupported} second-order unsupported, listed) in {:.2} s, seed {seed}",
         rows.len(),
         elapsed.as_secs_f64()
     );
@@ -95,6 +96,14 @@ fn check_grads(args: &[String]) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// Every registered op of the autograd crate, then every loss of the nn crate (losses
+/// compose ops, and are checked as a whole for each of their options).
+fn all_ops() -> Vec<OpInfo> {
+    let mut ops = registry().to_vec();
+    ops.extend_from_slice(backprop_nn::checks::registry());
+    ops
 }
 
 fn usage_error(msg: &str) -> ExitCode {

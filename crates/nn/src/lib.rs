@@ -56,6 +56,7 @@
 //! assert!(last < first / 3.0, "{first} -> {last}");
 //! ```
 
+pub mod checks;
 mod error;
 pub mod functional;
 pub mod init;

@@ -152,7 +152,7 @@ impl<T: Float> Var<T> {
         weight: Option<&Tensor<T>>,
         label_smoothing: T,
     ) -> Var<T> {
-        let x = self.data().to_contiguous();
+        let x = self.data();
         let shape = x.shape().to_vec();
         assert!(
             shape.len() == 2,
@@ -203,7 +203,7 @@ impl<T: Float> Var<T> {
                     "cross_entropy: logits {shape:?} need probability targets of the same shape, got {:?}",
                     t.shape()
                 );
-                Target::Probs(t.to_contiguous().to_vec())
+                Target::Probs(t.to_vec())
             }
         };
         let weight_sum = weight.iter().copied().sum();
@@ -215,7 +215,8 @@ impl<T: Float> Var<T> {
             c,
         };
 
-        let xs = x.as_slice().expect("contiguous");
+        let x = Contiguous::new(&x);
+        let xs = x.slice();
         let mut lse = Vec::with_capacity(n_rows);
         let mut loss = Vec::with_capacity(n_rows);
         for n in 0..n_rows {
@@ -240,6 +241,29 @@ impl<T: Float> Var<T> {
             lse,
         };
         Var::from_op("cross_entropy", out, vec![self.clone()], backward)
+    }
+}
+
+/// A tensor's elements as a row-major slice: borrowed when the storage already is one
+/// (the usual case), copied otherwise.
+enum Contiguous<'a, T> {
+    Borrowed(&'a [T]),
+    Owned(Tensor<T>),
+}
+
+impl<'a, T: Float> Contiguous<'a, T> {
+    fn new(t: &'a Tensor<T>) -> Self {
+        match t.as_slice() {
+            Some(s) => Contiguous::Borrowed(s),
+            None => Contiguous::Owned(t.to_contiguous()),
+        }
+    }
+
+    fn slice(&self) -> &[T] {
+        match self {
+            Contiguous::Borrowed(s) => s,
+            Contiguous::Owned(t) => t.as_slice().expect("standard layout after to_contiguous"),
+        }
     }
 }
 
@@ -283,10 +307,9 @@ impl<T: Float> Backward<T> for CrossEntropyBackward<T> {
                 .mul(&g.reshape(&[n_rows, 1]));
             return vec![Some(dx)];
         }
-        let x = x.data().to_contiguous();
-        let xs = x.as_slice().expect("contiguous");
-        let g = g.data().to_contiguous();
-        let gs = g.as_slice().expect("contiguous");
+        let (x, g) = (x.data(), g.data());
+        let (x, g) = (Contiguous::new(&x), Contiguous::new(&g));
+        let (xs, gs) = (x.slice(), g.slice());
         let mut dx = vec![T::zero(); n_rows * c];
         for n in 0..n_rows {
             let row = &xs[n * c..(n + 1) * c];
@@ -393,6 +416,27 @@ mod tests {
         for (a, b) in got.value().to_vec().iter().zip(reference(&x, &q)) {
             assert!((a - b).abs() < 1e-12, "{a} vs {b}");
         }
+    }
+
+    #[test]
+    fn strided_logits_give_the_same_loss_and_gradient() {
+        let mut rng = Rng::seed_from_u64(4);
+        let base = Tensor::<f64>::randn(&[4, 3], &mut rng);
+        let y = Tensor::from_vec(vec![0usize, 3, 2], &[3]).unwrap();
+        let run = |x: &Var<f64>| {
+            let target = CrossEntropyTarget::Indices {
+                classes: &y,
+                ignore_index: None,
+            };
+            let loss = x.cross_entropy(target, None, 0.1);
+            loss.backward_with(Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]).unwrap());
+            loss.value()
+        };
+        let strided = Var::parameter(Tensor::from_array(base.array().clone().reversed_axes()));
+        assert!(strided.data().as_slice().is_none(), "the case must be strided");
+        let dense = Var::parameter(strided.value().to_contiguous());
+        assert_eq!(run(&strided), run(&dense));
+        assert_eq!(strided.grad().unwrap(), dense.grad().unwrap());
     }
 
     #[test]

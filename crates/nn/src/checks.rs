@@ -1,0 +1,215 @@
+//! Gradient-check cases for every loss, run by `cargo xtask check-grads` next to the
+//! autograd ops and by this crate's tests. Losses compose checked ops (the fused
+//! cross-entropy among them); these cases check each loss as a whole, for every option.
+
+use backprop_autograd::checks::{GradCase, OpInfo, SecondOrder, inputs};
+use backprop_tensor::{Rng, Tensor};
+
+use crate::functional as F;
+use crate::{BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss, Reduction};
+
+/// Every loss, as a check-grads registry entry.
+pub fn registry() -> &'static [OpInfo] {
+    &REGISTRY
+}
+
+static REGISTRY: [OpInfo; 7] = [
+    entry("CrossEntropyLoss", cross_entropy_cases),
+    entry("NLLLoss", nll_cases),
+    entry("MSELoss", mse_cases),
+    entry("L1Loss", l1_cases),
+    entry("HuberLoss", huber_cases),
+    entry("SmoothL1Loss", smooth_l1_cases),
+    entry("BCEWithLogitsLoss", bce_cases),
+];
+
+const fn entry(name: &'static str, cases: fn(&mut Rng) -> Vec<GradCase>) -> OpInfo {
+    OpInfo {
+        name,
+        cases,
+        second_order: SecondOrder::Supported,
+    }
+}
+
+const REDUCTIONS: [(Reduction, &str); 3] = [
+    (Reduction::Mean, "mean"),
+    (Reduction::Sum, "sum"),
+    (Reduction::None, "none"),
+];
+
+fn classes(rng: &mut Rng, n: usize, c: usize) -> Tensor<usize> {
+    let v: Vec<usize> = (0..n).map(|_| rng.below(c)).collect();
+    Tensor::from_vec(v, &[n]).expect("n labels")
+}
+
+/// A target offset from `x` by |d| in [0.2, 1.5), with |d| kept 0.05 away from `kink`
+/// (0.5 for Huber δ and SmoothL1 β below), so every element is off the loss's kinks.
+fn offset_target(rng: &mut Rng, x: &Tensor<f64>, kink: f64) -> Tensor<f64> {
+    let d = inputs::away_from_zero(rng, x.shape()).map(|d| {
+        if (d.abs() - kink).abs() < 0.05 {
+            d * 1.2
+        } else {
+            d
+        }
+    });
+    x.add(&d)
+}
+
+fn cross_entropy_cases(rng: &mut Rng) -> Vec<GradCase> {
+    let (n, c) = (2 + rng.below(4), 2 + rng.below(4));
+    let mut cases = Vec::new();
+    for (r, name) in REDUCTIONS {
+        let y = classes(rng, n, c);
+        cases.push(GradCase::new(
+            format!("indices {name}"),
+            vec![inputs::normal(rng, &[n, c])],
+            move |v| F::cross_entropy(&v[0], &y, r),
+        ));
+    }
+    let w = inputs::positive(rng, &[c]);
+    let y = classes(rng, n, c);
+    cases.push(GradCase::new(
+        "class weights, label smoothing 0.1",
+        vec![inputs::normal(rng, &[n, c])],
+        move |v| {
+            CrossEntropyLoss::new()
+                .weight(w.clone())
+                .label_smoothing(0.1)
+                .forward(&v[0], &y)
+        },
+    ));
+    let y = classes(rng, n, c);
+    let ignored = y.to_vec()[0];
+    cases.push(GradCase::new(
+        "ignore_index",
+        vec![inputs::normal(rng, &[n, c])],
+        move |v| {
+            CrossEntropyLoss::new()
+                .ignore_index(ignored)
+                .forward(&v[0], &y)
+        },
+    ));
+    let p = inputs::positive(rng, &[n, c]);
+    let p = p.div(&p.sum(&[1], true));
+    let w = inputs::positive(rng, &[c]);
+    cases.push(GradCase::new(
+        "probability targets, weights, smoothing",
+        vec![inputs::normal(rng, &[n, c])],
+        move |v| {
+            CrossEntropyLoss::new()
+                .weight(w.clone())
+                .label_smoothing(0.2)
+                .forward_probs(&v[0], &p)
+        },
+    ));
+    cases
+}
+
+fn nll_cases(rng: &mut Rng) -> Vec<GradCase> {
+    let (n, c) = (2 + rng.below(4), 2 + rng.below(4));
+    let mut cases = Vec::new();
+    for (r, name) in REDUCTIONS {
+        let y = classes(rng, n, c);
+        cases.push(GradCase::new(
+            format!("log-probs {name}"),
+            vec![inputs::normal(rng, &[n, c])],
+            move |v| F::nll_loss(&v[0].log_softmax(1), &y, r),
+        ));
+    }
+    let w = inputs::positive(rng, &[c]);
+    let y = classes(rng, n, c);
+    cases.push(GradCase::new(
+        "class weights",
+        vec![inputs::normal(rng, &[n, c])],
+        move |v| {
+            NLLLoss::new()
+                .weight(w.clone())
+                .forward(&v[0].log_softmax(1), &y)
+        },
+    ));
+    cases
+}
+
+/// Cases for a regression loss of (input, target), both differentiable, every reduction.
+fn regression_cases(
+    rng: &mut Rng,
+    kink: f64,
+    loss: fn(
+        &backprop_autograd::Var<f64>,
+        &backprop_autograd::Var<f64>,
+        Reduction,
+    ) -> backprop_autograd::Var<f64>,
+) -> Vec<GradCase> {
+    let ndim = 1 + rng.below(2);
+    let shape = inputs::shape(rng, ndim, 4);
+    REDUCTIONS
+        .iter()
+        .map(|&(r, name)| {
+            let x = inputs::normal(rng, &shape);
+            let t = offset_target(rng, &x, kink);
+            GradCase::new(name, vec![x, t], move |v| loss(&v[0], &v[1], r))
+        })
+        .collect()
+}
+
+fn mse_cases(rng: &mut Rng) -> Vec<GradCase> {
+    regression_cases(rng, 0.0, F::mse_loss)
+}
+
+fn l1_cases(rng: &mut Rng) -> Vec<GradCase> {
+    regression_cases(rng, 0.0, F::l1_loss)
+}
+
+fn huber_cases(rng: &mut Rng) -> Vec<GradCase> {
+    regression_cases(rng, 0.5, |x, t, r| F::huber_loss(x, t, 0.5, r))
+}
+
+fn smooth_l1_cases(rng: &mut Rng) -> Vec<GradCase> {
+    regression_cases(rng, 0.5, |x, t, r| F::smooth_l1_loss(x, t, 0.5, r))
+}
+
+fn bce_cases(rng: &mut Rng) -> Vec<GradCase> {
+    let (n, c) = (1 + rng.below(4), 1 + rng.below(3));
+    let mut cases = Vec::new();
+    for (r, name) in REDUCTIONS {
+        let y = backprop_autograd::Var::new(Tensor::<f64>::rand(&[n, c], rng));
+        cases.push(GradCase::new(
+            name,
+            vec![inputs::normal(rng, &[n, c])],
+            move |v| F::binary_cross_entropy_with_logits(&v[0], &y, r),
+        ));
+    }
+    let y = backprop_autograd::Var::new(Tensor::<f64>::rand(&[n, c], rng));
+    let w = inputs::positive(rng, &[c]);
+    let pw = inputs::positive(rng, &[c]);
+    cases.push(GradCase::new(
+        "weight, pos_weight",
+        vec![inputs::normal(rng, &[n, c])],
+        move |v| {
+            BCEWithLogitsLoss::new()
+                .weight(w.clone())
+                .pos_weight(pw.clone())
+                .forward(&v[0], &y)
+        },
+    ));
+    cases
+}
+
+#[cfg(test)]
+mod tests {
+    use backprop_autograd::run_checks_on;
+
+    #[test]
+    fn every_loss_passes_first_and_second_order_checks() {
+        for seed in [0, 1] {
+            let rows = run_checks_on(super::registry(), None, seed, true);
+            assert!(rows.len() >= 7 * 3 * 2);
+            let failed: Vec<String> = rows
+                .iter()
+                .filter(|r| !r.report.as_ref().is_some_and(|r| r.passed))
+                .map(|r| format!("{} [{}] order {}: {:?}", r.op, r.case, r.order, r.report))
+                .collect();
+            assert!(failed.is_empty(), "seed {seed}:\n{}", failed.join("\n"));
+        }
+    }
+}
