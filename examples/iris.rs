@@ -21,6 +21,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use backprop::checkpoint::Checkpoint;
 use backprop::data::{DataLoader, TensorDataset, iris, train_test_split};
 use backprop::nn::{CrossEntropyLoss, Linear, Module, load_safetensors, save_safetensors};
 use backprop::optim::{
@@ -46,6 +47,11 @@ options:
   --split FILE        train/test row indices from a JSON file {\"train\": [..], \"test\": [..]}
   --out DIR           where to write losses.csv, loss.svg, loss.png, model.safetensors
                       (default out/iris)
+  --checkpoint FILE   save a training checkpoint (model, optimizer, data order, losses)
+                      every --checkpoint-every epochs and at the end
+  --checkpoint-every N  epochs between checkpoints (default 10)
+  --resume FILE       continue from a checkpoint up to --epochs (same model and optimizer
+                      flags as the run that saved it)
   -h, --help          this text";
 
 /// The tutorial's model: Linear layers named fc1, fc2, ..., out with ReLU between them.
@@ -102,6 +108,9 @@ struct Args {
     init: Option<PathBuf>,
     split: Option<PathBuf>,
     out: PathBuf,
+    checkpoint: Option<PathBuf>,
+    checkpoint_every: usize,
+    resume: Option<PathBuf>,
 }
 
 fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
@@ -116,6 +125,9 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
         init: None,
         split: None,
         out: PathBuf::from("out/iris"),
+        checkpoint: None,
+        checkpoint_every: 10,
+        resume: None,
     };
     let mut it = argv.iter();
     while let Some(flag) = it.next() {
@@ -160,6 +172,14 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
             "--init" => a.init = Some(PathBuf::from(value()?)),
             "--split" => a.split = Some(PathBuf::from(value()?)),
             "--out" => a.out = PathBuf::from(value()?),
+            "--checkpoint" => a.checkpoint = Some(PathBuf::from(value()?)),
+            "--checkpoint-every" => {
+                a.checkpoint_every = parse_num(flag, &value()?)?;
+                if a.checkpoint_every == 0 {
+                    return Err("--checkpoint-every must be at least 1".into());
+                }
+            }
+            "--resume" => a.resume = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown option '{other}' (see --help)")),
         }
     }
@@ -291,6 +311,29 @@ fn run(a: &Args) -> Result<(), String> {
         DataLoader::new(ds, a.batch_size).shuffle(a.seed)
     });
 
+    let mut losses: Vec<f32> = Vec::with_capacity(a.epochs);
+    let mut start = 0;
+    if let Some(p) = &a.resume {
+        let ckpt = Checkpoint::<f32>::load(p).map_err(|e| format!("--resume: {e}"))?;
+        ckpt.restore(&model, opt.as_mut())
+            .map_err(|e| format!("--resume: {e}"))?;
+        if let Some(loader) = &mut loader {
+            let state = ckpt
+                .loader_state()
+                .map_err(|e| format!("--resume: {e} (was it saved with --batch-size?)"))?;
+            loader.load_state(state);
+        }
+        losses = ckpt.extra("losses").map_err(|e| format!("--resume: {e}"))?;
+        start = ckpt.epoch as usize;
+        if start > a.epochs {
+            return Err(format!(
+                "--resume: the checkpoint is at epoch {start}, past --epochs {}",
+                a.epochs
+            ));
+        }
+        println!("Resumed from {} at epoch {start}", p.display());
+    }
+
     let arch = sizes
         .iter()
         .map(|s| s.to_string())
@@ -318,8 +361,7 @@ fn run(a: &Args) -> Result<(), String> {
         pb
     });
 
-    let mut losses: Vec<f32> = Vec::with_capacity(a.epochs);
-    for epoch in 0..a.epochs {
+    for epoch in start..a.epochs {
         let loss = match &mut loader {
             None => {
                 let loss = criterion.forward(&model.forward(&x_train), &y_train);
@@ -353,6 +395,11 @@ fn run(a: &Args) -> Result<(), String> {
         if let Some(pb) = &bar {
             pb.set_message(format!("{loss:.5}"));
             pb.inc(1);
+        }
+        if let Some(p) = &a.checkpoint {
+            if (epoch + 1) % a.checkpoint_every == 0 || epoch + 1 == a.epochs {
+                save_checkpoint(p, &model, opt.as_ref(), loader.as_ref(), epoch + 1, &losses)?;
+            }
         }
     }
     if let Some(pb) = bar {
@@ -429,6 +476,25 @@ fn run(a: &Args) -> Result<(), String> {
         weights.display()
     );
     Ok(())
+}
+
+/// Everything needed to continue exactly: weights, optimizer state, the data loader's
+/// shuffling state and the losses so far.
+fn save_checkpoint(
+    path: &Path,
+    model: &Mlp,
+    opt: &dyn Optimizer<f32>,
+    loader: Option<&DataLoader>,
+    epochs_done: usize,
+    losses: &[f32],
+) -> Result<(), String> {
+    let mut ckpt = Checkpoint::capture(model, opt).with_epoch(epochs_done as u64);
+    if let Some(l) = loader {
+        ckpt = ckpt.with_loader(l.state());
+    }
+    ckpt.with_extra("losses", &losses.to_vec())
+        .and_then(|c| c.save(path))
+        .map_err(|e| format!("cannot save checkpoint: {e}"))
 }
 
 fn main() -> ExitCode {

@@ -136,3 +136,50 @@ fn a_bad_flag_value_is_a_one_line_error() {
         "{err}"
     );
 }
+
+#[test]
+fn checkpoint_and_resume_reproduce_the_uninterrupted_run_bit_for_bit() {
+    let (straight, first, resumed) = (out_dir("straight"), out_dir("first"), out_dir("resumed"));
+    let ckpt = PathBuf::from(&first).join("run.ckpt").display().to_string();
+    std::fs::create_dir_all(&first).unwrap();
+    let common = [
+        "--batch-size",
+        "16",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "0.02",
+        "--momentum",
+        "0.9",
+    ];
+    let o = run(&[&common[..], &["--out", &straight]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(&[
+        &common[..],
+        &["--epochs", "50", "--checkpoint", &ckpt, "--out", &first],
+    ]
+    .concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(&[&common[..], &["--resume", &ckpt, "--out", &resumed]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).contains("Resumed from"), "{}", stdout(&o));
+    for f in ["losses.csv", "model.safetensors"] {
+        let a = std::fs::read(PathBuf::from(&straight).join(f)).unwrap();
+        let b = std::fs::read(PathBuf::from(&resumed).join(f)).unwrap();
+        assert!(
+            a == b,
+            "{f} differs between the straight and the resumed run"
+        );
+    }
+    // A checkpoint of another architecture is refused by name.
+    let o = run(&["--resume", &ckpt, "--hidden", "9,8", "--out", &resumed]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("fc1.weight: expected [9, 4], found [8, 4]"),
+        "{err}"
+    );
+    for d in [straight, first, resumed] {
+        std::fs::remove_dir_all(d).unwrap();
+    }
+}
