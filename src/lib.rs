@@ -40,3 +40,23 @@ pub mod prelude {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The guide in `docs/guide/`, compiled and run as doctests so that its code stays true to
+/// the API (`cargo test --doc -p backprop`).
+#[cfg(doctest)]
+mod guide {
+    #[doc = include_str!("../docs/guide/01-forward.md")]
+    struct Forward;
+    #[doc = include_str!("../docs/guide/02-loss.md")]
+    struct Loss;
+    #[doc = include_str!("../docs/guide/03-chain-rule.md")]
+    struct ChainRule;
+    #[doc = include_str!("../docs/guide/04-backward.md")]
+    struct Backward;
+    #[doc = include_str!("../docs/guide/05-optimizers.md")]
+    struct Optimizers;
+    #[doc = include_str!("../docs/guide/06-training-loop.md")]
+    struct TrainingLoop;
+    #[doc = include_str!("../docs/guide/07-checking.md")]
+    struct Checking;
+}
