@@ -252,18 +252,12 @@ fn run(a: &Args) -> Result<(), String> {
     std::fs::create_dir_all(&a.out)
         .map_err(|e| format!("cannot create output directory {}: {e}", a.out.display()))?;
     let csv = a.out.join("metrics.csv");
-    let rows: Vec<Vec<String>> = history
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let mut row = vec![(i + 1).to_string()];
-            row.extend(h.iter().map(|v| v.to_string()));
-            row
-        })
-        .collect();
-    support::write_csv(&csv, "epoch,train_loss,train_accuracy,test_accuracy", &rows)
-        .map_err(|e| format!("cannot write {}: {e}", csv.display()))?;
-    let column = |k: usize| history.iter().map(|h| h[k]).collect::<Vec<f64>>();
+    support::write_history(
+        &csv,
+        "epoch,train_loss,train_accuracy,test_accuracy",
+        &history,
+    )?;
+    let column = |k: usize| support::column(&history, k);
     let (loss_curve, train_acc_curve, test_acc_curve) = (column(0), column(1), column(2));
     let (svg, png) = (a.out.join("curves.svg"), a.out.join("curves.png"));
     support::plot_curves(
@@ -303,23 +297,5 @@ fn run(a: &Args) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let args = match parse_args(&argv) {
-        Ok(Some(a)) => a,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    support::cli_main(USAGE, parse_args, run)
 }

@@ -329,3 +329,54 @@ impl Frame<'_> {
         Ok(())
     }
 }
+
+/// The `main` of every example: parse the flags (`Ok(None)` = `--help`), run, and turn an
+/// error into one line on stderr — exit code 2 for a bad flag, 1 for a failed run.
+pub fn cli_main<A>(
+    usage: &str,
+    parse: fn(&[String]) -> Result<Option<A>, String>,
+    run: fn(&A) -> Result<(), String>,
+) -> std::process::ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let args = match parse(&argv) {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            println!("{usage}");
+            return std::process::ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match run(&args) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes per-epoch metrics (epochs numbered from 1) as CSV under `header`.
+pub fn write_history<const N: usize>(
+    path: &Path,
+    header: &str,
+    history: &[[f64; N]],
+) -> Result<(), String> {
+    let rows: Vec<Vec<String>> = history
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let mut row = vec![(i + 1).to_string()];
+            row.extend(h.iter().map(|v| v.to_string()));
+            row
+        })
+        .collect();
+    write_csv(path, header, &rows).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Column `k` of per-epoch metrics, as a curve to plot.
+pub fn column<const N: usize>(history: &[[f64; N]], k: usize) -> Vec<f64> {
+    history.iter().map(|h| h[k]).collect()
+}
