@@ -26,9 +26,9 @@ impl Layer {
         }
     }
 
-    /// `x·Wᵀ + b`.
+    /// `x·Wᵀ + b`, with the fused op (no transpose is materialized).
     pub fn forward(&self, x: &Var) -> Var {
-        x.matmul(&self.weight.t()).add(&self.bias)
+        x.linear(&self.weight, Some(&self.bias))
     }
 }
 

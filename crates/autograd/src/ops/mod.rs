@@ -38,6 +38,7 @@ ops! {
     sum_to,
     reshape,
     matmul,
+    linear,
     permute,
     squeeze,
     unsqueeze,
