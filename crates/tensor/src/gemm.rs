@@ -1,16 +1,12 @@
 //! The matrix-product kernel behind every `matmul`: `C = A·B` for strided 2-D views.
 //!
-//! Three paths, chosen by the shape only (never by the thread count, so a given shape always
-//! rounds the same way):
-//!
-//! - tiny products (`m·n·k` ≤ [`SMALL_FLOPS`], e.g. W1's 120×4×8 layers): a plain loop, rows
-//!   of `C` accumulated as `C[i,:] += A[i,p]·B[p,:]` for `p = 0..k` — no packing, no
-//!   dispatch, so the call costs about as much as the arithmetic;
-//! - everything else: the [`gemm`] crate (packed, cache-blocked, AVX2/FMA or AVX-512
-//!   micro-kernels selected at run time), on the [`crate::threads`] pool when the product has
-//!   at least [`PARALLEL_MIN_FLOPS`] multiply-adds. Its threads own disjoint blocks of `C`
-//!   and each block's sum over `k` runs in the same order as on one thread, so the result is
-//!   bitwise independent of the thread count.
+//! f32 and f64 products go to the [`gemm`] crate (packed, cache-blocked, FMA micro-kernels
+//! selected at run time; it also reads transposed operands in place, so `x·Wᵀ` copies
+//! nothing), on the [`crate::threads`] pool when the product has at least
+//! [`PARALLEL_MIN_FLOPS`] multiply-adds. Its threads own disjoint blocks of `C` and each
+//! block's sum over `k` runs in the same order as on one thread, so the result is bitwise
+//! independent of the thread count. A hand-written loop for tiny products (W1's 120×4×8) was
+//! measured 2–5× slower than `gemm` there, so there is no separate small path.
 //!
 //! This is the crate's only `unsafe` code: [`gemm::gemm`] takes raw pointers and strides.
 
@@ -22,9 +18,6 @@ use ndarray::{ArrayView2, ArrayViewMut2, linalg::general_mat_mul};
 
 use crate::Float;
 use crate::threads::{PARALLEL_MIN_FLOPS, pool};
-
-/// Products up to this many multiply-adds take the plain loop.
-const SMALL_FLOPS: usize = 1 << 14;
 
 /// Writes `a · b` into `c` (overwriting it).
 ///
@@ -47,10 +40,6 @@ pub(crate) fn matmul_into<T: Float>(
         return;
     }
     let flops = m * n * k;
-    if flops <= SMALL_FLOPS {
-        small(a, b, c);
-        return;
-    }
     let is_f32 = TypeId::of::<T>() == TypeId::of::<f32>();
     let is_f64 = TypeId::of::<T>() == TypeId::of::<f64>();
     if !(is_f32 || is_f64) {
@@ -114,33 +103,6 @@ fn packed<T: Float>(
     }
 }
 
-/// The plain loop for tiny products: `C[i,:] = Σ_p A[i,p]·B[p,:]`.
-fn small<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, mut c: ArrayViewMut2<'_, T>) {
-    let (k, n) = b.dim();
-    // Row-major `b` and `c` let the inner loop run over contiguous memory; a transposed `b`
-    // (as in x·Wᵀ) is copied, which for these sizes costs less than strided access.
-    let b_owned;
-    let b = if b.is_standard_layout() {
-        b
-    } else {
-        b_owned = b.as_standard_layout().into_owned();
-        b_owned.view()
-    };
-    let (Some(b_rows), Some(c_rows)) = (b.as_slice(), c.as_slice_mut()) else {
-        general_mat_mul(T::one(), &a, &b, T::zero(), &mut c);
-        return;
-    };
-    for (a_row, c_row) in a.rows().into_iter().zip(c_rows.chunks_exact_mut(n)) {
-        c_row.fill(T::zero());
-        for (p, b_row) in b_rows.chunks_exact(n).enumerate().take(k) {
-            let aip = a_row[p];
-            for (cj, &bj) in c_row.iter_mut().zip(b_row) {
-                *cj += aip * bj;
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use ndarray::Array2;
@@ -165,7 +127,7 @@ mod tests {
     #[test]
     fn every_path_and_layout_matches_the_definition() {
         let mut rng = Rng::seed_from_u64(5);
-        // Tiny (plain loop), medium (one thread), large (threaded), and empty inner extent.
+        // Tiny, medium (one thread), large (threaded), and an empty inner extent.
         for &(m, k, n) in &[
             (3, 4, 5),
             (1, 7, 1),
