@@ -5,6 +5,8 @@ use std::time::Instant;
 
 use backprop_autograd::{CheckRow, registry, run_checks};
 
+mod bench;
+
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
@@ -12,12 +14,16 @@ tasks:
       finite-difference gradient checks (f64, eps 1e-6, atol 1e-5, rtol 1e-3) of every
       registered op, first and second order; prints a table and `N passed, M failed`
   list-ops
-      the registered ops and whether they support double backward";
+      the registered ops and whether they support double backward
+  bench [--quick] [-- <criterion args>]
+      every criterion bench of the workspace, then a summary table (median, throughput);
+      --quick runs each bench briefly (CI smoke test)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("check-grads") => check_grads(&args[1..]),
+        Some("bench") => bench::bench(&args[1..]),
         Some("list-ops") => {
             for op in registry() {
                 println!("{:<16} {:?}", op.name, op.second_order);
