@@ -5,6 +5,8 @@ use std::time::Instant;
 
 use backprop_autograd::{CheckRow, OpInfo, registry, run_checks_on};
 
+mod bench;
+
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
@@ -13,12 +15,16 @@ tasks:
       registered op and every loss, first and second order; prints a table and
       `N passed, M failed`
   list-ops
-      the registered ops and whether they support double backward";
+      the registered ops and whether they support double backward
+  bench [--quick] [-- <criterion args>]
+      every criterion bench of the workspace, then a summary table (median, throughput);
+      --quick runs each bench briefly (CI smoke test)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("check-grads") => check_grads(&args[1..]),
+        Some("bench") => bench::bench(&args[1..]),
         Some("list-ops") => {
             for op in all_ops() {
                 println!("{:<18} {:?}", op.name, op.second_order);

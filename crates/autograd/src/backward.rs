@@ -1,6 +1,6 @@
 //! The [`Backward`] trait: the local derivative of one op.
 
-use backprop_tensor::Float;
+use backprop_tensor::{Float, Tensor};
 
 use crate::Var;
 
@@ -52,6 +52,23 @@ pub trait Backward<T: Float>: Send + Sync + 'static {
     /// One entry per input: `Some(grad)` shaped like that input, or `None` when the input
     /// does not need a gradient.
     fn backward(&self, ctx: &BackwardCtx<'_, T>, grad: &Var<T>) -> Vec<Option<Var<T>>>;
+
+    /// The same first-order gradients computed on plain tensors, for backward passes that
+    /// do not record a graph (the usual `loss.backward()`); `None` (the default) means "run
+    /// [`backward`](Backward::backward) with recording off instead".
+    ///
+    /// Hot ops implement it to skip the graph nodes a `Var` rule allocates for every
+    /// intermediate. It must compute what `backward` computes: the first-order gradient
+    /// checks run this path and the second-order checks run `backward`, and a test compares
+    /// the two on every op's check cases.
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        grad: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        let _ = (ctx, grad);
+        None
+    }
 
     /// Whether [`backward`](Backward::backward) is itself differentiable. An op whose rule
     /// uses plain tensor math returns `false`; asking for double backward through it is

@@ -5,6 +5,12 @@
 //! the node's gradient is complete, it is passed through the node's backward rule once
 //! (the chain rule: the local derivative times the upstream gradient), and the results are
 //! summed into the inputs' pending gradients.
+//!
+//! Two walks share that order. A pass that records its own graph (`create_graph`) or is
+//! traced runs the ops' [`Backward::backward`] rules on [`Var`]s, so the gradients can be
+//! differentiated again. Every other pass — the usual `loss.backward()` — runs in
+//! [`fast`] on plain tensors, through each op's [`Backward::backward_fast`] where it has
+//! one, with no graph nodes allocated for intermediate gradients.
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -17,6 +23,8 @@ use crate::backward::{Backward, BackwardCtx};
 use crate::mode::{is_anomaly_enabled, set_grad_enabled};
 use crate::trace;
 use crate::var::GradFn;
+
+mod fast;
 
 static NEXT_PASS: AtomicU64 = AtomicU64::new(1);
 
@@ -88,12 +96,12 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn backward_opts(&self, grad: Option<Tensor<T>>, opts: BackwardOptions) {
         let seed = seed_for(self, grad, "backward");
-        run_backward(&[(self.clone(), seed)], None, opts);
+        run_backward(vec![(self.clone(), seed)], None, opts);
     }
 }
 
 #[track_caller]
-fn seed_for<T: Float>(out: &Var<T>, grad: Option<Tensor<T>>, op: &str) -> Var<T> {
+fn seed_for<T: Float>(out: &Var<T>, grad: Option<Tensor<T>>, op: &str) -> Tensor<T> {
     assert!(
         out.requires_grad(),
         "{op}: the value does not require grad (no input of the ops that computed it requires \
@@ -107,7 +115,7 @@ fn seed_for<T: Float>(out: &Var<T>, grad: Option<Tensor<T>>, op: &str) -> Var<T>
                 "{op}: output of shape {shape:?} is not a scalar; a gradient can be created \
                  implicitly only for one-element outputs (use backward_with(grad))"
             );
-            Var::new(Tensor::ones(&shape))
+            Tensor::ones(&shape)
         }
         Some(g) => {
             assert!(
@@ -116,7 +124,7 @@ fn seed_for<T: Float>(out: &Var<T>, grad: Option<Tensor<T>>, op: &str) -> Var<T>
                 g.shape(),
                 out.shape()
             );
-            Var::new(g)
+            g
         }
     }
 }
@@ -160,12 +168,12 @@ pub fn grad<T: Float>(
         grad_outputs.len(),
         outputs.len()
     );
-    let roots: Vec<(Var<T>, Var<T>)> = outputs
+    let roots: Vec<(Var<T>, Seed<T>)> = outputs
         .iter()
         .enumerate()
         .map(|(i, o)| {
             let seed = match grad_outputs.get(i) {
-                None => seed_for(o, None, "grad"),
+                None => Seed::Tensor(seed_for(o, None, "grad")),
                 Some(g) => {
                     assert!(
                         g.shape() == o.shape(),
@@ -174,13 +182,27 @@ pub fn grad<T: Float>(
                         o.shape()
                     );
                     assert!(o.requires_grad(), "grad: output {i} does not require grad");
-                    g.clone()
+                    Seed::Var(g.clone())
                 }
             };
             (o.clone(), seed)
         })
         .collect();
-    run_backward(&roots, Some(inputs), opts)
+    run_backward(roots, Some(inputs), opts)
+}
+
+/// The gradient a backward pass starts from at one output.
+enum Seed<T: Float> {
+    Tensor(Tensor<T>),
+    /// A seed given as a `Var` (`grad_outputs`), which may carry history under
+    /// `create_graph`.
+    Var(Var<T>),
+}
+
+impl<T: Float> From<Tensor<T>> for Seed<T> {
+    fn from(t: Tensor<T>) -> Self {
+        Seed::Tensor(t)
+    }
 }
 
 /// Adds `g` into a gradient slot. A slot value that nothing else references is updated in
@@ -211,19 +233,49 @@ fn owned_grad<T: Float>(g: Var<T>, create_graph: bool) -> Var<T> {
     }
 }
 
-pub(crate) fn run_backward<T: Float>(
-    roots: &[(Var<T>, Var<T>)],
+fn run_backward<T: Float>(
+    roots: Vec<(Var<T>, impl Into<Seed<T>>)>,
     capture: Option<&[Var<T>]>,
     opts: BackwardOptions,
 ) -> Vec<Option<Var<T>>> {
-    let create_graph = opts.create_graph;
-    let retain_graph = opts.retain_graph || opts.create_graph;
-    let _mode = set_grad_enabled(create_graph);
-    let pass = NEXT_PASS.fetch_add(1, Ordering::Relaxed);
+    let roots: Vec<(Var<T>, Seed<T>)> = roots.into_iter().map(|(r, s)| (r, s.into())).collect();
+    if opts.create_graph || trace::is_tracing() {
+        let roots: Vec<(Var<T>, Var<T>)> = roots
+            .into_iter()
+            .map(|(r, s)| {
+                let s = match s {
+                    Seed::Tensor(t) => Var::new(t),
+                    Seed::Var(v) => v,
+                };
+                (r, s)
+            })
+            .collect();
+        run_backward_recorded(&roots, capture, opts)
+    } else {
+        let roots: Vec<(Var<T>, Tensor<T>)> = roots
+            .into_iter()
+            .map(|(r, s)| {
+                let s = match s {
+                    Seed::Tensor(t) => t,
+                    Seed::Var(v) => v.value(),
+                };
+                (r, s)
+            })
+            .collect();
+        fast::run_backward(roots, capture, opts.retain_graph)
+    }
+}
 
-    // Collect every node that gradients can reach.
+/// Every node that gradients from `roots` can reach, newest first, each marked as visited by
+/// a new pass with its pending gradients cleared.
+///
+/// # Panics
+///
+/// If a reachable non-leaf's graph was freed by an earlier pass.
+fn collect_order<'a, T: Float>(roots: impl Iterator<Item = &'a Var<T>>) -> Vec<Var<T>> {
+    let pass = NEXT_PASS.fetch_add(1, Ordering::Relaxed);
     let mut order: Vec<Var<T>> = Vec::new();
-    let mut stack: Vec<Var<T>> = roots.iter().map(|(r, _)| r.clone()).collect();
+    let mut stack: Vec<Var<T>> = roots.cloned().collect();
     while let Some(v) = stack.pop() {
         {
             let mut st = v.state();
@@ -232,6 +284,7 @@ pub(crate) fn run_backward<T: Float>(
             }
             st.visit = pass;
             st.pending = None;
+            st.pending_tensor = None;
             match st.grad_fn.as_ref() {
                 Some(gf) => stack.extend(gf.inputs.iter().filter(|i| i.requires_grad()).cloned()),
                 None if !v.is_leaf() => panic!(
@@ -246,6 +299,20 @@ pub(crate) fn run_backward<T: Float>(
         order.push(v);
     }
     order.sort_unstable_by_key(|v| std::cmp::Reverse(v.id()));
+    order
+}
+
+/// The backward pass on [`Var`]s: used when the pass itself is recorded (`create_graph`) or
+/// traced.
+fn run_backward_recorded<T: Float>(
+    roots: &[(Var<T>, Var<T>)],
+    capture: Option<&[Var<T>]>,
+    opts: BackwardOptions,
+) -> Vec<Option<Var<T>>> {
+    let create_graph = opts.create_graph;
+    let retain_graph = opts.retain_graph || opts.create_graph;
+    let _mode = set_grad_enabled(create_graph);
+    let order = collect_order(roots.iter().map(|(r, _)| r));
 
     for (root, seed) in roots {
         accumulate(&mut root.state().pending, seed.clone(), create_graph);

@@ -42,8 +42,10 @@ pub(crate) struct NodeState<T: Float> {
     pub(crate) retains_grad: bool,
     /// Marks the backward pass that last visited this node.
     pub(crate) visit: u64,
-    /// The gradient accumulated for this node during the current backward pass.
+    /// The gradient accumulated for this node during the current recorded backward pass.
     pub(crate) pending: Option<Var<T>>,
+    /// The same, during a backward pass on plain tensors.
+    pub(crate) pending_tensor: Option<Tensor<T>>,
     pub(crate) name: Option<String>,
 }
 
@@ -118,6 +120,7 @@ impl<T: Float> Var<T> {
                     retains_grad: false,
                     visit: 0,
                     pending: None,
+                    pending_tensor: None,
                     name: None,
                 }),
             }),
@@ -193,6 +196,14 @@ impl<T: Float> Var<T> {
     /// A copy of the value.
     pub fn value(&self) -> Tensor<T> {
         self.data().clone()
+    }
+
+    /// The value, moved out when this is the only handle, copied otherwise.
+    pub(crate) fn into_value(self) -> Tensor<T> {
+        match Arc::try_unwrap(self.inner) {
+            Ok(node) => node.data.into_inner().unwrap_or_else(|e| e.into_inner()),
+            Err(inner) => inner.data.read().unwrap_or_else(|e| e.into_inner()).clone(),
+        }
     }
 
     /// Replaces the value (the shape may change; no graph is recorded).

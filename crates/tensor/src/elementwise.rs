@@ -222,6 +222,31 @@ impl<T: Float> Tensor<T> {
         }
     }
 
+    /// In place: `self += other` (shapes must match exactly), as in gradient accumulation.
+    ///
+    /// # Panics
+    ///
+    /// If the shapes differ.
+    #[track_caller]
+    pub fn add_assign_(&mut self, other: &Tensor<T>) {
+        assert_eq!(
+            self.shape(),
+            other.shape(),
+            "add_assign_: shapes {:?} and {:?} differ",
+            self.shape(),
+            other.shape()
+        );
+        if let (Some(a), Some(b)) = (self.data.as_slice_mut(), other.data.as_slice()) {
+            for (x, &y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        } else {
+            Zip::from(&mut self.data)
+                .and(&other.data)
+                .for_each(|x, &y| *x += y);
+        }
+    }
+
     /// In place: sets every element to `value`.
     pub fn fill_(&mut self, value: T) {
         self.data.fill(value);

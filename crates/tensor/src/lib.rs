@@ -14,6 +14,10 @@
 //! - [`Tensor::matmul`] for 2-D and batched 3-D operands;
 //! - serde (de)serialization as shape plus data.
 //!
+//! Matrix products run on up to [`num_threads`] threads (default: the environment variable
+//! `BACKPROP_NUM_THREADS`, else the available cores; change it with [`set_num_threads`]).
+//! Results are bitwise the same for every thread count.
+//!
 //! Programmer errors (mismatched shapes, an axis out of range) panic with a message naming the
 //! operation and the shapes, pointing at the caller's line. Data from outside the program goes
 //! through fallible constructors such as [`Tensor::from_vec`].
@@ -33,11 +37,13 @@ mod broadcast;
 mod element;
 mod elementwise;
 mod error;
+mod gemm;
 mod matmul;
 mod random;
 mod reduce;
 mod shape;
 mod tensor;
+mod threads;
 
 pub use broadcast::broadcast_shape;
 pub use element::{DType, Float};
@@ -46,5 +52,6 @@ pub use error::TensorError;
 pub use random::Rng;
 pub use reduce::reduced_shape;
 pub use tensor::Tensor;
+pub use threads::{num_threads, set_num_threads};
 
 pub use ndarray;

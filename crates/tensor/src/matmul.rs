@@ -1,7 +1,8 @@
 //! Matrix products: 2-D, batched 3-D, and a 2-D operand broadcast over a batch.
 
-use ndarray::{Array2, Array3, ArrayView2, Ix2, Ix3, IxDyn, linalg::general_mat_mul};
+use ndarray::{Array2, Array3, ArrayView2, Ix2, Ix3, IxDyn};
 
+use crate::gemm::matmul_into;
 use crate::{Float, Tensor};
 
 impl<T: Float> Tensor<T> {
@@ -32,9 +33,7 @@ impl<T: Float> Tensor<T> {
                 if sa[1] != sb[0] {
                     fail()
                 }
-                let a = self.view2();
-                let b = other.view2();
-                Tensor::from_array(a.dot(&b).into_dyn())
+                product(self.view2(), other.view2())
             }
             (3, 3) | (3, 2) | (2, 3) => {
                 let (k1, k2) = (sa[sa.len() - 1], sb[sb.len() - 2]);
@@ -57,8 +56,8 @@ impl<T: Float> Tensor<T> {
                     let b = b3
                         .as_ref()
                         .map_or_else(|| b2.expect("2-d"), |b| b.index_axis(ndarray::Axis(0), i));
-                    let mut c = out.index_axis_mut(ndarray::Axis(0), i);
-                    general_mat_mul(T::one(), &a, &b, T::zero(), &mut c);
+                    let c = out.index_axis_mut(ndarray::Axis(0), i);
+                    matmul_into(a, b, c);
                 }
                 Tensor::from_array(out.into_dyn())
             }
@@ -82,9 +81,7 @@ impl<T: Float> Tensor<T> {
             sa.len() == 2 && sb.len() == 2 && sa[1] == sb[1],
             "matmul_t: shapes {sa:?} and {sb:?} are not compatible for a × bᵀ"
         );
-        let a = self.view2();
-        let b = other.view2().reversed_axes();
-        Tensor::from_array(a.dot(&b).into_dyn())
+        product(self.view2(), other.view2().reversed_axes())
     }
 
     /// `selfᵀ × other` for 2-D operands without materializing the transpose.
@@ -99,12 +96,15 @@ impl<T: Float> Tensor<T> {
             sa.len() == 2 && sb.len() == 2 && sa[0] == sb[0],
             "t_matmul: shapes {sa:?} and {sb:?} are not compatible for aᵀ × b"
         );
-        let a = self.view2().reversed_axes();
-        let b = other.view2();
-        let mut c = Array2::<T>::zeros((sa[1], sb[1]));
-        general_mat_mul(T::one(), &a, &b, T::zero(), &mut c);
-        Tensor::from_array(c.into_dimensionality::<IxDyn>().expect("dyn"))
+        product(self.view2().reversed_axes(), other.view2())
     }
+}
+
+/// `a · b` into a new row-major tensor (shapes checked by the caller).
+fn product<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Tensor<T> {
+    let mut c = Array2::<T>::zeros((a.dim().0, b.dim().1));
+    matmul_into(a, b, c.view_mut());
+    Tensor::from_array(c.into_dimensionality::<IxDyn>().expect("2-d to dyn"))
 }
 
 #[cfg(test)]

@@ -40,10 +40,12 @@ impl<T: Float> Tensor<T> {
         f: impl Fn(&ArrayD<T>, Axis) -> ArrayD<T>,
     ) -> Tensor<T> {
         let axes = normalize_axes(op, axes, self.shape());
-        let mut data = self.data.clone();
+        // The first reduction reads the input in place; only its (smaller) results are owned.
+        let mut reduced: Option<ArrayD<T>> = None;
         for &a in axes.iter().rev() {
-            data = f(&data, Axis(a));
+            reduced = Some(f(reduced.as_ref().unwrap_or(&self.data), Axis(a)));
         }
+        let data = reduced.unwrap_or_else(|| self.data.clone());
         let shape = reduced_shape(self.shape(), &axes, keepdim);
         Tensor {
             data: data

@@ -4,7 +4,7 @@
 //! summed over the axes each input was broadcast along (`sum_to` its own shape).
 //! Saves nothing.
 
-use backprop_tensor::{Float, Rng};
+use backprop_tensor::{Float, Rng, Tensor};
 
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
@@ -27,6 +27,18 @@ impl<T: Float> Var<T> {
 struct AddBackward;
 
 impl<T: Float> Backward<T> for AddBackward {
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        Some(
+            (0..2)
+                .map(|i| ctx.needs_grad(i).then(|| g.sum_to(ctx.input(i).data().shape())))
+                .collect(),
+        )
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         (0..2)
             .map(|i| ctx.needs_grad(i).then(|| g.sum_to(&ctx.input_shape(i))))

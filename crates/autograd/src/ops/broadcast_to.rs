@@ -3,7 +3,7 @@
 //! Each input element feeds every copy of it, so dx = Σ dy over the broadcast axes
 //! (`sum_to` the input's shape). Saves only the input's shape.
 
-use backprop_tensor::{Float, Rng};
+use backprop_tensor::{Float, Rng, Tensor};
 
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
@@ -29,6 +29,14 @@ impl<T: Float> Var<T> {
 struct BroadcastToBackward;
 
 impl<T: Float> Backward<T> for BroadcastToBackward {
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        Some(vec![Some(g.sum_to(ctx.input(0).data().shape()))])
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         vec![Some(g.sum_to(&ctx.input_shape(0)))]
     }

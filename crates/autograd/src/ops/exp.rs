@@ -1,6 +1,6 @@
 //! exp: y = eˣ.   dy/dx = eˣ = y, so backward reuses the saved output: dx = dy · y.
 
-use backprop_tensor::{Float, Rng};
+use backprop_tensor::{Float, Rng, Tensor};
 
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
@@ -19,6 +19,14 @@ impl<T: Float> Var<T> {
 struct ExpBackward;
 
 impl<T: Float> Backward<T> for ExpBackward {
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        Some(vec![Some(g.mul(&ctx.output().data()))])
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         vec![Some(g.mul(ctx.output()))]
     }

@@ -52,6 +52,19 @@ struct GatherBackward {
 }
 
 impl<T: Float> Backward<T> for GatherBackward {
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        Some(vec![Some(Tensor::scatter_add(
+            ctx.input(0).data().shape(),
+            self.axis,
+            &self.index,
+            g,
+        ))])
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         vec![Some(Var::scatter_add(
             &ctx.input_shape(0),

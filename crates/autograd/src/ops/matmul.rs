@@ -4,7 +4,7 @@
 //! dA = dY·Bᵀ, dB = Aᵀ·dY (per batch entry); a 2-D operand used by every batch entry gets
 //! the sum over the batch. Saves both inputs.
 
-use backprop_tensor::{Float, Rng};
+use backprop_tensor::{Float, Rng, Tensor};
 
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
@@ -34,6 +34,22 @@ fn mt<T: Float>(x: &Var<T>) -> Var<T> {
 struct MatmulBackward;
 
 impl<T: Float> Backward<T> for MatmulBackward {
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        let (a, b) = (ctx.input(0).data(), ctx.input(1).data());
+        if a.ndim() != 2 || b.ndim() != 2 {
+            return None;
+        }
+        // dA = dY·Bᵀ and dB = Aᵀ·dY without materializing the transposes.
+        Some(vec![
+            ctx.needs_grad(0).then(|| g.matmul_t(&b)),
+            ctx.needs_grad(1).then(|| a.t_matmul(g)),
+        ])
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         let (a, b) = (ctx.input(0), ctx.input(1));
         let reduce = |x: Var<T>, ndim: usize| {

@@ -3,7 +3,7 @@
 //! dy/dx = 1/n for every element: the upstream gradient is reshaped to keep the reduced
 //! axes, broadcast back and scaled by 1/n. Saves only the input's shape.
 
-use backprop_tensor::{Float, Rng, reduced_shape};
+use backprop_tensor::{Float, Rng, reduced_shape, Tensor};
 
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
@@ -47,6 +47,15 @@ struct MeanBackward<T> {
 }
 
 impl<T: Float> Backward<T> for MeanBackward<T> {
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        let g = g.mul_scalar(self.scale).reshape(&self.kept);
+        Some(vec![Some(g.broadcast_to(ctx.input(0).data().shape()))])
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         let g = g.mul_scalar(self.scale).reshape(&self.kept);
         vec![Some(g.broadcast_to(&ctx.input_shape(0)))]

@@ -38,6 +38,7 @@ ops! {
     sum_to,
     reshape,
     matmul,
+    linear,
     permute,
     squeeze,
     unsqueeze,
@@ -146,6 +147,54 @@ mod tests {
             let r = row.report.unwrap();
             assert!(!r.passed, "order {} passed a wrong derivative", row.order);
             assert!(r.max_abs_err > 0.1);
+        }
+    }
+
+    /// The tensor fast path (`backward_fast`, used when nothing is recorded) and the `Var`
+    /// rule (used under `create_graph`) must give the same first-order gradients.
+    #[test]
+    fn fast_and_recorded_backward_agree_on_every_case() {
+        use crate::{BackwardOptions, grad};
+        let mut rng = Rng::seed_from_u64(11);
+        for op in registry() {
+            for case in (op.cases)(&mut rng) {
+                let run = |create_graph: bool| {
+                    let xs: Vec<Var<f64>> =
+                        case.inputs.iter().cloned().map(Var::parameter).collect();
+                    let y = (case.f)(&xs);
+                    // A fixed, non-uniform seed so every output element matters.
+                    let n = y.numel();
+                    let seed = backprop_tensor::Tensor::from_vec(
+                        (0..n).map(|i| 0.5 + (i % 7) as f64 * 0.25).collect(),
+                        &y.shape(),
+                    )
+                    .unwrap();
+                    let opts = BackwardOptions {
+                        create_graph,
+                        ..Default::default()
+                    };
+                    grad(&[y], &xs, &[Var::new(seed)], opts)
+                        .into_iter()
+                        .map(|g| g.map(|g| g.value()))
+                        .collect::<Vec<_>>()
+                };
+                let (fast, recorded) = (run(false), run(true));
+                for (i, (f, r)) in fast.iter().zip(&recorded).enumerate() {
+                    match (f, r) {
+                        (Some(f), Some(r)) => assert!(
+                            f.allclose(r, 1e-12, 1e-12),
+                            "{} [{}] input {i}: fast {f:?} vs recorded {r:?}",
+                            op.name,
+                            case.label
+                        ),
+                        (None, None) => {}
+                        _ => panic!(
+                            "{} [{}] input {i}: one path gave no gradient",
+                            op.name, case.label
+                        ),
+                    }
+                }
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 //! dy/da = b, dy/db = a; each gradient is summed back to its input's shape.
 //! Saves both inputs (held by the graph as the op's inputs).
 
-use backprop_tensor::{Float, Rng};
+use backprop_tensor::{Float, Rng, Tensor};
 
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
@@ -26,6 +26,18 @@ impl<T: Float> Var<T> {
 struct MulBackward;
 
 impl<T: Float> Backward<T> for MulBackward {
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        let (a, b) = (ctx.input(0).data(), ctx.input(1).data());
+        Some(vec![
+            ctx.needs_grad(0).then(|| g.mul(&b).sum_to(a.shape())),
+            ctx.needs_grad(1).then(|| g.mul(&a).sum_to(b.shape())),
+        ])
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         let (a, b) = (ctx.input(0), ctx.input(1));
         vec![

@@ -1,6 +1,6 @@
 //! mul_scalar: y = c · x for a constant c.   dy/dx = c. Saves nothing (c is in the op).
 
-use backprop_tensor::{Float, Rng};
+use backprop_tensor::{Float, Rng, Tensor};
 
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
@@ -19,6 +19,15 @@ impl<T: Float> Var<T> {
 struct MulScalarBackward<T>(T);
 
 impl<T: Float> Backward<T> for MulScalarBackward<T> {
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        let _ = ctx;
+        Some(vec![Some(g.mul_scalar(self.0))])
+    }
+
     fn backward(&self, _ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         vec![Some(g.mul_scalar(self.0))]
     }

@@ -1,6 +1,6 @@
 //! neg: y = -x.   dy/dx = -1. Saves nothing.
 
-use backprop_tensor::{Float, Rng};
+use backprop_tensor::{Float, Rng, Tensor};
 
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
@@ -19,6 +19,15 @@ impl<T: Float> Var<T> {
 struct NegBackward;
 
 impl<T: Float> Backward<T> for NegBackward {
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        let _ = ctx;
+        Some(vec![Some(g.neg())])
+    }
+
     fn backward(&self, _ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         vec![Some(g.neg())]
     }

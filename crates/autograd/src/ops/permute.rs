@@ -2,7 +2,7 @@
 //!
 //! A re-indexing, so dx = dy permuted by the inverse permutation. Saves the permutation.
 
-use backprop_tensor::{Float, Rng};
+use backprop_tensor::{Float, Rng, Tensor};
 
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
@@ -64,6 +64,15 @@ struct PermuteBackward {
 }
 
 impl<T: Float> Backward<T> for PermuteBackward {
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        let _ = ctx;
+        Some(vec![Some(g.permute(&self.inverse))])
+    }
+
     fn backward(&self, _ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         vec![Some(g.permute(&self.inverse))]
     }

@@ -23,6 +23,17 @@ impl<T: Float> Var<T> {
 struct ReluBackward;
 
 impl<T: Float> Backward<T> for ReluBackward {
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        let y = ctx.output().data();
+        Some(vec![Some(g.zip_with(&y, "relu backward", |g, y| {
+            if y > T::zero() { g } else { T::zero() }
+        }))])
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         let mask: Tensor<T> = ctx.output().data().map(|y| {
             if y > T::zero() {

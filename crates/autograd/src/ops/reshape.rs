@@ -2,7 +2,7 @@
 //!
 //! A pure re-indexing, so dx = dy reshaped back to x's shape. Saves only the input's shape.
 
-use backprop_tensor::{Float, Rng};
+use backprop_tensor::{Float, Rng, Tensor};
 
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
@@ -35,6 +35,14 @@ impl<T: Float> Var<T> {
 struct ReshapeBackward;
 
 impl<T: Float> Backward<T> for ReshapeBackward {
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        Some(vec![Some(g.reshape(ctx.input(0).data().shape()))])
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         vec![Some(g.reshape(&ctx.input_shape(0)))]
     }

@@ -1,6 +1,6 @@
 //! sin: y = sin x.   dy/dx = cos x. Saves the input.
 
-use backprop_tensor::{Float, Rng};
+use backprop_tensor::{Float, Rng, Tensor};
 
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
@@ -19,6 +19,14 @@ impl<T: Float> Var<T> {
 struct SinBackward;
 
 impl<T: Float> Backward<T> for SinBackward {
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        Some(vec![Some(g.mul(&ctx.input(0).data().cos()))])
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         vec![Some(g.mul(&ctx.input(0).cos()))]
     }

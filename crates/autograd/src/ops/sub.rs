@@ -3,7 +3,7 @@
 //! dy/da = 1, dy/db = -1; each gradient is summed back to its input's shape.
 //! Saves nothing.
 
-use backprop_tensor::{Float, Rng};
+use backprop_tensor::{Float, Rng, Tensor};
 
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
@@ -26,6 +26,19 @@ impl<T: Float> Var<T> {
 struct SubBackward;
 
 impl<T: Float> Backward<T> for SubBackward {
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        Some(vec![
+            ctx.needs_grad(0)
+                .then(|| g.sum_to(ctx.input(0).data().shape())),
+            ctx.needs_grad(1)
+                .then(|| g.neg().sum_to(ctx.input(1).data().shape())),
+        ])
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         vec![
             ctx.needs_grad(0).then(|| g.sum_to(&ctx.input_shape(0))),

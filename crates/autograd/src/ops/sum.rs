@@ -3,7 +3,7 @@
 //! dy/dx = 1 for every summed element: the upstream gradient is reshaped to keep the
 //! reduced axes (extent 1) and broadcast back over them. Saves only the input's shape.
 
-use backprop_tensor::{Float, Rng, reduced_shape};
+use backprop_tensor::{Float, Rng, reduced_shape, Tensor};
 
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
@@ -37,6 +37,17 @@ pub(crate) struct SumBackward {
 }
 
 impl<T: Float> Backward<T> for SumBackward {
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        Some(vec![Some(
+            g.reshape(&self.kept)
+                .broadcast_to(ctx.input(0).data().shape()),
+        )])
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         vec![Some(g.reshape(&self.kept).broadcast_to(&ctx.input_shape(0)))]
     }

@@ -4,7 +4,7 @@
 //! Each output element is a sum of input elements, so dx = dy broadcast back to x's shape.
 //! Saves only the input's shape.
 
-use backprop_tensor::{Float, Rng};
+use backprop_tensor::{Float, Rng, Tensor};
 
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
@@ -31,6 +31,14 @@ impl<T: Float> Var<T> {
 struct SumToBackward;
 
 impl<T: Float> Backward<T> for SumToBackward {
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        Some(vec![Some(g.broadcast_to(ctx.input(0).data().shape()))])
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         vec![Some(g.broadcast_to(&ctx.input_shape(0)))]
     }

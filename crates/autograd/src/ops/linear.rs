@@ -1,0 +1,169 @@
+//! linear: y = x·Wᵀ + b for x `[n, in]`, W `[out, in]` (PyTorch's layout), b `[out]` or
+//! none — the affine map of `nn.Linear` in one op.
+//!
+//! dx = dy·W, dW = dyᵀ·x, db = Σₙ dy (the sum over the rows). Fused rather than composed
+//! from `t`, `matmul` and `add` because the composition copies Wᵀ in the forward and, in the
+//! backward, copies Wᵀ again and the transposed input and gradient: here the products read
+//! the operands in place (the GEMM takes strides) and the bias is added into the product's
+//! buffer. Saves the inputs.
+
+use backprop_tensor::{Float, Rng, Tensor};
+
+use crate::checks::{GradCase, SecondOrder, inputs};
+use crate::{Backward, BackwardCtx, Var};
+
+pub(crate) const SECOND_ORDER: SecondOrder = SecondOrder::Supported;
+
+impl<T: Float> Var<T> {
+    /// The affine map `self · weightᵀ + bias` of a batch `self` `[n, in]`, with `weight`
+    /// `[out, in]` and `bias` `[out]` (like `torch.nn.functional.linear`).
+    ///
+    /// # Panics
+    ///
+    /// If `self` or `weight` is not 2-D, the `in` extents differ, or `bias` is not `[out]`
+    /// (the message names `linear` and the shapes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_autograd::Var;
+    /// use backprop_tensor::Tensor;
+    /// let x = Var::new(Tensor::from_vec(vec![1.0f64, 2.0], &[1, 2]).unwrap());
+    /// let w = Var::parameter(Tensor::from_vec(vec![1.0, 0.0, 1.0, 1.0, 0.0, -1.0], &[3, 2]).unwrap());
+    /// let b = Var::parameter(Tensor::from_vec(vec![0.5, 0.5, 0.5], &[3]).unwrap());
+    /// let y = x.linear(&w, Some(&b));
+    /// assert_eq!(y.value().to_vec(), vec![1.5, 3.5, -1.5]);
+    /// y.sum().backward();
+    /// assert_eq!(w.grad().unwrap().to_vec(), vec![1.0, 2.0, 1.0, 2.0, 1.0, 2.0]);
+    /// ```
+    #[track_caller]
+    pub fn linear(&self, weight: &Var<T>, bias: Option<&Var<T>>) -> Var<T> {
+        let y = {
+            let (x, w) = (self.data(), weight.data());
+            let (sx, sw) = (x.shape(), w.shape());
+            assert!(
+                sx.len() == 2 && sw.len() == 2 && sx[1] == sw[1],
+                "linear: input of shape {sx:?} and weight of shape {sw:?} do not fit \
+                 (expected [n, in] and [out, in])"
+            );
+            let mut y = x.matmul_t(&w);
+            if let Some(b) = bias {
+                let b = b.data();
+                assert!(
+                    b.shape() == [sw[0]],
+                    "linear: bias of shape {:?} does not fit weight of shape {sw:?} (expected [{}])",
+                    b.shape(),
+                    sw[0]
+                );
+                add_rows(&mut y, &b);
+            }
+            y
+        };
+        let mut inputs = vec![self.clone(), weight.clone()];
+        inputs.extend(bias.cloned());
+        Var::from_op("linear", y, inputs, LinearBackward)
+    }
+}
+
+/// `y[i, :] += b` for every row, in place.
+fn add_rows<T: Float>(y: &mut Tensor<T>, b: &Tensor<T>) {
+    let out = b.numel();
+    let b = b.to_contiguous();
+    let b = b.as_slice().expect("contiguous");
+    let y = y.as_slice_mut().expect("a fresh product is contiguous");
+    if out == 0 {
+        return;
+    }
+    for row in y.chunks_exact_mut(out) {
+        for (v, &bj) in row.iter_mut().zip(b) {
+            *v += bj;
+        }
+    }
+}
+
+struct LinearBackward;
+
+impl<T: Float> Backward<T> for LinearBackward {
+    fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
+        let (x, w) = (ctx.input(0), ctx.input(1));
+        let mut grads = vec![
+            ctx.needs_grad(0).then(|| g.matmul(w)),
+            ctx.needs_grad(1).then(|| g.t().matmul(x)),
+        ];
+        if ctx.inputs().len() == 3 {
+            grads.push(ctx.needs_grad(2).then(|| g.sum_axes(&[0], false)));
+        }
+        grads
+    }
+
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        let mut grads = vec![
+            ctx.needs_grad(0)
+                .then(|| g.matmul(&ctx.input(1).data())),
+            ctx.needs_grad(1)
+                .then(|| g.t_matmul(&ctx.input(0).data())),
+        ];
+        if ctx.inputs().len() == 3 {
+            grads.push(ctx.needs_grad(2).then(|| g.sum(&[0], false)));
+        }
+        Some(grads)
+    }
+}
+
+pub(crate) fn cases(rng: &mut Rng) -> Vec<GradCase> {
+    let (n, i, o) = (1 + rng.below(4), 1 + rng.below(4), 1 + rng.below(4));
+    vec![
+        GradCase::new(
+            "with bias",
+            vec![
+                inputs::normal(rng, &[n, i]),
+                inputs::normal(rng, &[o, i]),
+                inputs::normal(rng, &[o]),
+            ],
+            |v| v[0].linear(&v[1], Some(&v[2])),
+        ),
+        GradCase::new(
+            "without bias",
+            vec![inputs::normal(rng, &[n, i]), inputs::normal(rng, &[o, i])],
+            |v| v[0].linear(&v[1], None),
+        ),
+        GradCase::new(
+            "wider than the plain-loop kernel",
+            vec![
+                inputs::normal(rng, &[9, 40]),
+                inputs::normal(rng, &[50, 40]),
+                inputs::normal(rng, &[50]),
+            ],
+            |v| v[0].linear(&v[1], Some(&v[2])),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use backprop_tensor::{Rng, Tensor};
+
+    use crate::Var;
+
+    #[test]
+    fn equals_matmul_with_transpose_plus_bias() {
+        let mut rng = Rng::seed_from_u64(4);
+        let x = Var::new(Tensor::<f64>::randn(&[5, 3], &mut rng));
+        let w = Var::new(Tensor::<f64>::randn(&[4, 3], &mut rng));
+        let b = Var::new(Tensor::<f64>::randn(&[4], &mut rng));
+        let fused = x.linear(&w, Some(&b)).value();
+        let composed = x.matmul(&w.t()).add(&b).value();
+        assert!(fused.allclose(&composed, 1e-14, 1e-14));
+    }
+
+    #[test]
+    #[should_panic(expected = "linear: input of shape [2, 3] and weight of shape [4, 2]")]
+    fn mismatched_weight_names_the_op() {
+        let x = Var::<f32>::new(Tensor::zeros(&[2, 3]));
+        let _ = x.linear(&Var::new(Tensor::zeros(&[4, 2])), None);
+    }
+}

@@ -1,0 +1,97 @@
+//! How many threads the kernels may use.
+//!
+//! Only matrix products run on several threads, and only when the product is large enough
+//! to pay for waking a second thread ([`PARALLEL_MIN_FLOPS`]). The GEMM splits the *output*
+//! into blocks, one per thread; every output element is still the same sum over `k` in the
+//! same order, so results are bitwise identical for every thread count (a test checks it).
+//! Elementwise kernels and reductions run on the calling thread.
+//!
+//! The count starts at the environment variable `BACKPROP_NUM_THREADS` when it holds a
+//! positive integer, else at the number of cores available to the process
+//! ([`std::thread::available_parallelism`]); [`set_num_threads`] changes it at run time.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Products with fewer multiply-adds than this (`m·n·k`) run on one thread: below it the
+/// hand-off to the pool costs more than the second core saves (measured on W2's shapes).
+pub(crate) const PARALLEL_MIN_FLOPS: usize = 1 << 21;
+
+/// 0 means "not read yet": the first call to [`num_threads`] reads the environment.
+static NUM_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// The worker pool, rebuilt when the thread count changes.
+static POOL: Mutex<Option<Arc<rayon::ThreadPool>>> = Mutex::new(None);
+
+/// The thread count from `BACKPROP_NUM_THREADS`, or the available cores.
+fn default_threads() -> usize {
+    static DEFAULT: OnceLock<usize> = OnceLock::new();
+    *DEFAULT.get_or_init(|| {
+        std::env::var("BACKPROP_NUM_THREADS")
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    })
+}
+
+/// The number of threads the kernels may use (at least 1).
+///
+/// # Examples
+///
+/// ```
+/// assert!(backprop_tensor::num_threads() >= 1);
+/// ```
+pub fn num_threads() -> usize {
+    match NUM_THREADS.load(Ordering::Relaxed) {
+        0 => default_threads(),
+        n => n,
+    }
+}
+
+/// Sets the number of threads the kernels may use, for the whole process (like
+/// `torch.set_num_threads`). `0` restores the default (`BACKPROP_NUM_THREADS`, else the
+/// available cores).
+///
+/// Results do not depend on this setting: only the matrix product is parallel, and it splits
+/// its output between threads without changing any element's summation order.
+///
+/// # Examples
+///
+/// ```
+/// use backprop_tensor::{num_threads, set_num_threads};
+/// set_num_threads(1);
+/// assert_eq!(num_threads(), 1);
+/// set_num_threads(0); // back to the default
+/// ```
+pub fn set_num_threads(n: usize) {
+    NUM_THREADS.store(n, Ordering::Relaxed);
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if pool
+        .as_ref()
+        .is_some_and(|p| p.current_num_threads() != num_threads())
+    {
+        *pool = None;
+    }
+}
+
+/// The pool to run a parallel kernel on, with [`num_threads`] workers; `None` when only one
+/// thread may be used (or the pool cannot be built, in which case kernels run serially).
+pub(crate) fn pool() -> Option<Arc<rayon::ThreadPool>> {
+    let n = num_threads();
+    if n <= 1 {
+        return None;
+    }
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = pool.as_ref().filter(|p| p.current_num_threads() == n) {
+        return Some(Arc::clone(p));
+    }
+    let built = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("backprop-{i}"))
+        .build()
+        .ok()
+        .map(Arc::new);
+    pool.clone_from(&built);
+    built
+}
