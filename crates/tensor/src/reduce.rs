@@ -16,6 +16,24 @@ pub(crate) fn normalize_axes(op: &str, axes: &[usize], shape: &[usize]) -> Vec<u
     v
 }
 
+/// The sum of a slice with eight interleaved partial sums (element `i` goes to partial
+/// `i mod 8`), added pairwise at the end: the loop vectorizes, the rounding error grows more
+/// slowly than a running sum's, and the order depends only on the length.
+fn sum_slice<T: Float>(s: &[T]) -> T {
+    let mut acc = [T::zero(); 8];
+    let chunks = s.chunks_exact(8);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a += v;
+        }
+    }
+    for (a, &v) in acc.iter_mut().zip(tail) {
+        *a += v;
+    }
+    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
+}
+
 /// The shape after reducing `axes` (kept as extent 1 when `keepdim`).
 pub fn reduced_shape(shape: &[usize], axes: &[usize], keepdim: bool) -> Vec<usize> {
     let mut out = Vec::with_capacity(shape.len());
@@ -57,7 +75,7 @@ impl<T: Float> Tensor<T> {
     /// The sum of all elements, as a 0-d tensor.
     pub fn sum_all(&self) -> Tensor<T> {
         let s = match self.data.as_slice_memory_order() {
-            Some(s) => s.iter().fold(T::zero(), |a, &b| a + b),
+            Some(s) => sum_slice(s),
             None => self.data.iter().fold(T::zero(), |a, &b| a + b),
         };
         Tensor::scalar(s)
@@ -84,7 +102,38 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn sum(&self, axes: &[usize], keepdim: bool) -> Tensor<T> {
+        if let ([axis], Some(x)) = (axes, self.data.as_slice())
+            && *axis < self.ndim()
+        {
+            return self.sum_contiguous_axis(x, *axis, keepdim);
+        }
         self.fold_axes("sum", axes, keepdim, |d, a| d.sum_axis(a))
+    }
+
+    /// [`sum`](Tensor::sum) over one axis of a row-major tensor, on slices: the input is
+    /// `[outer, n, inner]` around the axis, and each output row is the sum of the `n` input
+    /// rows of `inner` elements, added in order (vectorized across the row).
+    fn sum_contiguous_axis(&self, x: &[T], axis: usize, keepdim: bool) -> Tensor<T> {
+        let shape = self.shape();
+        let n = shape[axis];
+        let inner: usize = shape[axis + 1..].iter().product();
+        let outer: usize = shape[..axis].iter().product();
+        let mut out = vec![T::zero(); outer * inner];
+        if inner == 1 {
+            for (o, lane) in out.iter_mut().zip(x.chunks_exact(n.max(1))) {
+                *o = sum_slice(lane);
+            }
+        } else if n > 0 {
+            for (out_row, block) in out.chunks_exact_mut(inner).zip(x.chunks_exact(n * inner)) {
+                for row in block.chunks_exact(inner) {
+                    for (o, &v) in out_row.iter_mut().zip(row) {
+                        *o += v;
+                    }
+                }
+            }
+        }
+        let out_shape = reduced_shape(shape, &[axis], keepdim);
+        Tensor::from_vec(out, &out_shape).expect("reduced shape has outer·inner elements")
     }
 
     /// Means over `axes`.
@@ -273,6 +322,22 @@ mod tests {
         assert_eq!(t.min_all().item(), 0.0);
         assert_eq!(t.sum_all().item(), 276.0);
         assert_eq!(t.argmin(2, true).shape(), &[2, 3, 1]);
+    }
+
+    #[test]
+    fn contiguous_single_axis_sum_matches_the_general_path() {
+        let t = Tensor::<f64>::randn(&[3, 5, 4], &mut crate::Rng::seed_from_u64(9));
+        for axis in 0..3 {
+            for keepdim in [false, true] {
+                let fast = t.sum(&[axis], keepdim);
+                let general = t.fold_axes("sum", &[axis], keepdim, |d, a| d.sum_axis(a));
+                assert_eq!(fast.shape(), general.shape());
+                assert!(fast.allclose(&general, 1e-14, 1e-14), "axis {axis}");
+            }
+        }
+        let long = Tensor::<f64>::arange(0.0, 1001.0, 1.0);
+        assert_eq!(long.sum_all().item(), 500_500.0);
+        assert_eq!(long.sum(&[0], false).item(), 500_500.0);
     }
 
     #[test]

@@ -1,0 +1,101 @@
+//! Times the performance workloads W1–W4 (see `docs/performance.md`) and prints one JSON
+//! object per line: `{"workload": "w2", "median_s": ..., "runs": ...}`. With `--memory`, also
+//! trains W2 for 1,000 steps and reports the resident set size after 10 and after 1,000
+//! steps. `benches/reference/pytorch_reference.py` runs this and PyTorch side by side.
+//!
+//! Run: `cargo run --release --example perf_workloads [-- --threads N] [--memory]`
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+#[path = "../benches/support/workloads.rs"]
+mod workloads;
+
+use workloads::{W1, W2, W3, W4};
+
+/// The median time of one call of `f`, over runs of `batch` calls repeated for about
+/// `budget` after a warm-up.
+fn median(budget: Duration, batch: usize, mut f: impl FnMut()) -> (f64, usize) {
+    let warm = Instant::now();
+    while warm.elapsed() < budget / 5 {
+        f();
+    }
+    let mut times = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < budget || times.len() < 5 {
+        let t = Instant::now();
+        for _ in 0..batch {
+            f();
+        }
+        times.push(t.elapsed().as_secs_f64() / batch as f64);
+    }
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], times.len() * batch)
+}
+
+fn report(name: &str, (seconds, runs): (f64, usize)) {
+    println!("{{\"workload\": \"{name}\", \"median_s\": {seconds:e}, \"runs\": {runs}}}");
+}
+
+/// The resident and peak resident set size in kB (Linux; `None` elsewhere).
+fn rss_kb() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |key: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "--threads") {
+        match args.get(i + 1).and_then(|n| n.parse::<usize>().ok()) {
+            Some(n) => backprop::tensor::set_num_threads(n),
+            None => {
+                eprintln!("error: --threads needs a number");
+                std::process::exit(2);
+            }
+        }
+    }
+    let budget = Duration::from_secs(3);
+    let w1 = W1::new();
+    report(
+        "w1",
+        median(budget, 1, || {
+            black_box(w1.run());
+        }),
+    );
+    let mut w2 = W2::new();
+    report(
+        "w2",
+        median(budget, 1, || {
+            black_box(w2.step());
+        }),
+    );
+    let w3 = W3::new();
+    report(
+        "w3",
+        median(budget, 1, || {
+            black_box(w3.run());
+        }),
+    );
+    let w4 = W4::new();
+    report("w4", median(budget, 10_000, || w4.run()));
+
+    if args.iter().any(|a| a == "--memory") {
+        let mut w2 = W2::new();
+        let mut after = |steps: usize| {
+            for _ in 0..steps {
+                black_box(w2.step());
+            }
+            rss_kb()
+        };
+        let (early, late) = (after(10), after(990));
+        if let (Some((rss10, _)), Some((rss1000, peak))) = (early, late) {
+            println!(
+                "{{\"workload\": \"w2_memory\", \"rss_kb_after_10\": {rss10}, \"rss_kb_after_1000\": {rss1000}, \"peak_rss_kb\": {peak}}}"
+            );
+        }
+    }
+}
