@@ -6,7 +6,7 @@
 // Each includer uses a different subset.
 #![allow(dead_code)]
 
-use backprop::autograd::Var;
+use backprop::autograd::{CrossEntropyTarget, Var};
 use backprop::optim::{Adam, AdamConfig, Optimizer};
 use backprop::tensor::{Rng, Tensor};
 
@@ -82,7 +82,18 @@ impl Mlp {
 
 /// Mean cross-entropy of `logits` `[n, c]` against class indices `[n, 1]`.
 pub fn cross_entropy(logits: &Var, targets: &Tensor<usize>) -> Var {
-    logits.log_softmax(1).gather(1, targets).mean().neg()
+    // The fused log-softmax + NLL op that nn's CrossEntropyLoss uses.
+    let classes = targets.reshape(&[targets.numel()]);
+    logits
+        .cross_entropy(
+            CrossEntropyTarget::Indices {
+                classes: &classes,
+                ignore_index: None,
+            },
+            None,
+            0.0,
+        )
+        .mean()
 }
 
 /// W1: Iris (the first 120 rows), MLP 4-8-9-3, 100 full-batch Adam epochs (lr 0.01).

@@ -140,10 +140,8 @@ impl<T: Float> Module<T> for Linear<T> {
         );
         let rows = shape[..shape.len() - 1].iter().product();
         let x2 = x.reshape(&[rows, inf]);
-        let mut y = x2.matmul(&self.weight.t());
-        if let Some(b) = &self.bias {
-            y = y.add(b);
-        }
+        // One fused op: x·Wᵀ + b without materializing Wᵀ (see autograd's `linear`).
+        let y = x2.linear(&self.weight, self.bias.as_ref());
         let mut out_shape = shape;
         *out_shape.last_mut().expect("at least one axis") = outf;
         y.reshape(&out_shape)
