@@ -450,32 +450,43 @@ fn call_backward<T: Float>(
         grad_fn.op.backward(&ctx, g)
     };
     drop(rule);
+    check_rule_output(node, grad_fn.inputs.len(), grads.len(), || {
+        grads.iter().enumerate().find_map(|(i, g)| {
+            g.as_ref()
+                .filter(|g| !g.data().all_finite())
+                .map(|g| (i, g.shape()))
+        })
+    });
+    grads
+}
+
+/// Checks what a backward rule returned: one gradient slot per input, and, in anomaly mode,
+/// no NaN or Inf (`first_non_finite` gives the first offending input and its shape; it is
+/// only called in anomaly mode, so the common path pays nothing for it).
+pub(crate) fn check_rule_output<T: Float>(
+    node: &Var<T>,
+    n_inputs: usize,
+    n_grads: usize,
+    first_non_finite: impl FnOnce() -> Option<(usize, Vec<usize>)>,
+) {
     assert_eq!(
-        grads.len(),
-        grad_fn.inputs.len(),
-        "backward of `{}` returned {} gradients for {} inputs",
-        node.op_name(),
-        grads.len(),
-        grad_fn.inputs.len()
+        n_grads,
+        n_inputs,
+        "backward of `{}` returned {n_grads} gradients for {n_inputs} inputs",
+        node.op_name()
     );
     if is_anomaly_enabled() {
-        for (i, gi) in grads.iter().enumerate() {
-            if let Some(gi) = gi {
-                if !gi.data().all_finite() {
-                    let at = node
-                        .location()
-                        .map_or_else(|| "an unknown place".to_string(), |l| l.to_string());
-                    panic!(
-                        "anomaly: backward of op `{}` produced NaN or Inf in the gradient of \
-                         input {i} (shape {:?}); the op was called at {at}",
-                        node.op_name(),
-                        gi.shape()
-                    );
-                }
-            }
+        if let Some((i, shape)) = first_non_finite() {
+            let at = node
+                .location()
+                .map_or_else(|| "an unknown place".to_string(), |l| l.to_string());
+            panic!(
+                "anomaly: backward of op `{}` produced NaN or Inf in the gradient of input {i} \
+                 (shape {shape:?}); the op was called at {at}",
+                node.op_name()
+            );
         }
     }
-    grads
 }
 
 /// Stands for a gradient computed by an op whose backward is not differentiable.

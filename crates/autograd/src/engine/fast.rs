@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use backprop_tensor::{Float, Tensor};
 
-use super::{BackwardRuleGuard, IN_BACKWARD_RULE, collect_order};
+use super::{BackwardRuleGuard, IN_BACKWARD_RULE, check_rule_output, collect_order};
 use crate::backward::BackwardCtx;
-use crate::mode::{is_anomaly_enabled, set_grad_enabled};
+use crate::mode::set_grad_enabled;
 use crate::var::GradFn;
 use crate::{Hook, Var};
 
@@ -162,30 +162,12 @@ fn call_backward<T: Float>(
         }
     };
     drop(rule);
-    assert_eq!(
-        grads.len(),
-        grad_fn.inputs.len(),
-        "backward of `{}` returned {} gradients for {} inputs",
-        node.op_name(),
-        grads.len(),
-        grad_fn.inputs.len()
-    );
-    if is_anomaly_enabled() {
-        for (i, gi) in grads.iter().enumerate() {
-            if let Some(gi) = gi {
-                if !gi.all_finite() {
-                    let at = node
-                        .location()
-                        .map_or_else(|| "an unknown place".to_string(), |l| l.to_string());
-                    panic!(
-                        "anomaly: backward of op `{}` produced NaN or Inf in the gradient of \
-                         input {i} (shape {:?}); the op was called at {at}",
-                        node.op_name(),
-                        gi.shape()
-                    );
-                }
-            }
-        }
-    }
+    check_rule_output(node, grad_fn.inputs.len(), grads.len(), || {
+        grads.iter().enumerate().find_map(|(i, g)| {
+            g.as_ref()
+                .filter(|g| !g.all_finite())
+                .map(|g| (i, g.shape().to_vec()))
+        })
+    });
     grads
 }
