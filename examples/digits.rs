@@ -27,6 +27,7 @@ use backprop::data::{ClassificationDataset, DataLoader, StandardScaler, digits, 
 use backprop::nn::{CrossEntropyLoss, Dropout, Linear, Module, ReLU, Sequential, save_safetensors};
 use backprop::optim::{Adam, AdamConfig, Optimizer};
 use backprop::prelude::*;
+use support::parse_num;
 
 const USAGE: &str = "\
 Classify scikit-learn's 8x8 handwritten digits with an MLP trained on mini-batches (Adam).
@@ -124,11 +125,6 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
         }
     }
     Ok(Some(a))
-}
-
-fn parse_num<N: std::str::FromStr>(flag: &str, v: &str) -> Result<N, String> {
-    v.parse::<N>()
-        .map_err(|_| format!("{flag} expects a number, got '{v}'"))
 }
 
 /// Linear layers of the given sizes with ReLU (and dropout, if `p > 0`) between them.

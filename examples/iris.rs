@@ -29,6 +29,7 @@ use backprop::optim::{
     RmsPropConfig, Sgd, SgdConfig,
 };
 use backprop::prelude::*;
+use support::parse_num;
 
 const USAGE: &str = "\
 Train the PyTorch tutorial's Iris classifier (MLP 4-8-9-3, ReLU, cross-entropy, Adam).
@@ -184,11 +185,6 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
         }
     }
     Ok(Some(a))
-}
-
-fn parse_num<N: std::str::FromStr>(flag: &str, v: &str) -> Result<N, String> {
-    v.parse::<N>()
-        .map_err(|_| format!("{flag} expects a number, got '{v}'"))
 }
 
 /// Reads `{"train": [...], "test": [...]}` row indices, checking them against `n` rows.

@@ -25,6 +25,7 @@ use backprop::data::{ClassificationDataset, DataLoader, make_moons, train_test_s
 use backprop::nn::{CrossEntropyLoss, Linear, Module, ReLU, Sequential, Tanh, save_safetensors};
 use backprop::optim::{Adam, AdamConfig, Optimizer};
 use backprop::prelude::*;
+use support::parse_num;
 
 const USAGE: &str = "\
 Classify two noisy interleaving half circles with an MLP trained on mini-batches (Adam).
@@ -122,11 +123,6 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
         }
     }
     Ok(Some(a))
-}
-
-fn parse_num<N: std::str::FromStr>(flag: &str, v: &str) -> Result<N, String> {
-    v.parse::<N>()
-        .map_err(|_| format!("{flag} expects a number, got '{v}'"))
 }
 
 fn parse_sizes(flag: &str, v: &str) -> Result<Vec<usize>, String> {

@@ -380,3 +380,9 @@ pub fn write_history<const N: usize>(
 pub fn column<const N: usize>(history: &[[f64; N]], k: usize) -> Vec<f64> {
     history.iter().map(|h| h[k]).collect()
 }
+
+/// Parses a flag's value, or says which flag wanted a number and what it got.
+pub fn parse_num<N: std::str::FromStr>(flag: &str, v: &str) -> Result<N, String> {
+    v.parse::<N>()
+        .map_err(|_| format!("{flag} expects a number, got '{v}'"))
+}
