@@ -3,7 +3,8 @@
 //! trains W2 for 1,000 steps and reports the resident set size after 10 and after 1,000
 //! steps. `benches/reference/pytorch_reference.py` runs this and PyTorch side by side.
 //!
-//! Run: `cargo run --release --example perf_workloads [-- --threads N] [--memory]`
+//! Run: `cargo run --release --example perf_workloads [-- --threads N] [--memory]
+//! [--only w1,w4] [--seconds S]`
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -58,30 +59,58 @@ fn main() {
             }
         }
     }
-    let budget = Duration::from_secs(3);
-    let w1 = W1::new();
-    report(
-        "w1",
-        median(budget, 1, || {
-            black_box(w1.run());
-        }),
-    );
-    let mut w2 = W2::new();
-    report(
-        "w2",
-        median(budget, 1, || {
-            black_box(w2.step());
-        }),
-    );
-    let w3 = W3::new();
-    report(
-        "w3",
-        median(budget, 1, || {
-            black_box(w3.run());
-        }),
-    );
-    let w4 = W4::new();
-    report("w4", median(budget, 10_000, || w4.run()));
+    let only: Vec<&str> = match args.iter().position(|a| a == "--only") {
+        Some(i) => match args.get(i + 1) {
+            Some(list) => list.split(',').collect(),
+            None => {
+                eprintln!("error: --only needs a list such as w1,w4");
+                std::process::exit(2);
+            }
+        },
+        None => vec!["w1", "w2", "w3", "w4"],
+    };
+    let seconds = match args.iter().position(|a| a == "--seconds") {
+        Some(i) => match args.get(i + 1).and_then(|n| n.parse::<f64>().ok()) {
+            Some(s) if s > 0.0 => s,
+            _ => {
+                eprintln!("error: --seconds needs a positive number");
+                std::process::exit(2);
+            }
+        },
+        None => 3.0,
+    };
+    let budget = Duration::from_secs_f64(seconds);
+    if only.contains(&"w1") {
+        let w1 = W1::new();
+        report(
+            "w1",
+            median(budget, 1, || {
+                black_box(w1.run());
+            }),
+        );
+    }
+    if only.contains(&"w2") {
+        let mut w2 = W2::new();
+        report(
+            "w2",
+            median(budget, 1, || {
+                black_box(w2.step());
+            }),
+        );
+    }
+    if only.contains(&"w3") {
+        let w3 = W3::new();
+        report(
+            "w3",
+            median(budget, 1, || {
+                black_box(w3.run());
+            }),
+        );
+    }
+    if only.contains(&"w4") {
+        let w4 = W4::new();
+        report("w4", median(budget, 10_000, || w4.run()));
+    }
 
     if args.iter().any(|a| a == "--memory") {
         let mut w2 = W2::new();
