@@ -4,7 +4,7 @@
 //! steps. `benches/reference/pytorch_reference.py` runs this and PyTorch side by side.
 //!
 //! Run: `cargo run --release --example perf_workloads [-- --threads N] [--memory]
-//! [--only w1,w4] [--seconds S]`
+//! [--only w1,w4] [--seconds S] [--count N]`
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -48,6 +48,32 @@ fn rss_kb() -> Option<(u64, u64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
+/// Runs each workload in `only` exactly `n` times.
+fn count_only(only: &[&str], n: usize) {
+    if only.contains(&"w1") {
+        let w1 = W1::new();
+        (0..n).for_each(|_| {
+            black_box(w1.run());
+        });
+    }
+    if only.contains(&"w2") {
+        let mut w2 = W2::new();
+        (0..n).for_each(|_| {
+            black_box(w2.step());
+        });
+    }
+    if only.contains(&"w3") {
+        let w3 = W3::new();
+        (0..n).for_each(|_| {
+            black_box(w3.run());
+        });
+    }
+    if only.contains(&"w4") {
+        let w4 = W4::new();
+        (0..n).for_each(|_| w4.run());
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(i) = args.iter().position(|a| a == "--threads") {
@@ -80,6 +106,16 @@ fn main() {
         None => 3.0,
     };
     let budget = Duration::from_secs_f64(seconds);
+    // `--count N`: exactly N calls of each workload and no timing, for instruction counts
+    // under `valgrind --tool=callgrind` (repeatable on a busy machine, unlike timings).
+    if let Some(i) = args.iter().position(|a| a == "--count") {
+        let Some(n) = args.get(i + 1).and_then(|n| n.parse::<usize>().ok()) else {
+            eprintln!("error: --count needs a number");
+            std::process::exit(2);
+        };
+        count_only(&only, n);
+        return;
+    }
     if only.contains(&"w1") {
         let w1 = W1::new();
         report(

@@ -96,7 +96,11 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn backward_opts(&self, grad: Option<Tensor<T>>, opts: BackwardOptions) {
         let seed = seed_for(self, grad, "backward");
-        run_backward(vec![(self.clone(), seed)], None, opts);
+        if opts.create_graph || trace::is_tracing() {
+            run_backward(vec![(self.clone(), seed)], None, opts);
+        } else {
+            fast::run_backward(&mut [(self.clone(), Some(seed))], None, opts.retain_graph);
+        }
     }
 }
 
@@ -107,22 +111,23 @@ fn seed_for<T: Float>(out: &Var<T>, grad: Option<Tensor<T>>, op: &str) -> Tensor
         "{op}: the value does not require grad (no input of the ops that computed it requires \
          grad, or it was computed under no_grad)"
     );
+    let value = out.data();
     match grad {
         None => {
-            let shape = out.shape();
             assert!(
-                out.numel() == 1,
-                "{op}: output of shape {shape:?} is not a scalar; a gradient can be created \
-                 implicitly only for one-element outputs (use backward_with(grad))"
+                value.numel() == 1,
+                "{op}: output of shape {:?} is not a scalar; a gradient can be created \
+                 implicitly only for one-element outputs (use backward_with(grad))",
+                value.shape()
             );
-            Tensor::ones(&shape)
+            Tensor::ones(value.shape())
         }
         Some(g) => {
             assert!(
-                g.shape() == out.shape().as_slice(),
+                g.shape() == value.shape(),
                 "{op}: seed gradient of shape {:?} does not match the output shape {:?}",
                 g.shape(),
-                out.shape()
+                value.shape()
             );
             g
         }
@@ -252,17 +257,17 @@ fn run_backward<T: Float>(
             .collect();
         run_backward_recorded(&roots, capture, opts)
     } else {
-        let roots: Vec<(Var<T>, Tensor<T>)> = roots
+        let mut roots: Vec<(Var<T>, Option<Tensor<T>>)> = roots
             .into_iter()
             .map(|(r, s)| {
                 let s = match s {
                     Seed::Tensor(t) => t,
                     Seed::Var(v) => v.value(),
                 };
-                (r, s)
+                (r, Some(s))
             })
             .collect();
-        fast::run_backward(roots, capture, opts.retain_graph)
+        fast::run_backward(&mut roots, capture, opts.retain_graph)
     }
 }
 

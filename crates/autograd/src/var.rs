@@ -1,7 +1,7 @@
 //! [`Var`]: a tensor that remembers how it was computed.
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use backprop_tensor::{Float, Tensor};
@@ -33,6 +33,11 @@ pub(crate) struct Node<T: Float> {
     /// Everything mutable besides the value, behind one lock: a backward pass takes it
     /// once or twice per node rather than once per field.
     pub(crate) state: Mutex<NodeState<T>>,
+    /// The first-order backward pass (`engine::fast`) that last reached this node, and the
+    /// node's index in that pass's order. Relaxed atomics (plain loads and stores on x86):
+    /// a pass is single-threaded, and two passes over one graph at once are refused anyway.
+    pub(crate) fast_visit: AtomicU64,
+    pub(crate) fast_slot: AtomicUsize,
 }
 
 pub(crate) struct NodeState<T: Float> {
@@ -123,6 +128,8 @@ impl<T: Float> Var<T> {
                     pending_tensor: None,
                     name: None,
                 }),
+                fast_visit: AtomicU64::new(0),
+                fast_slot: AtomicUsize::new(0),
             }),
         }
     }

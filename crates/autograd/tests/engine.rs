@@ -362,6 +362,34 @@ fn parameters_serve_forward_passes_from_several_threads() {
 }
 
 #[test]
+fn backward_passes_on_several_threads_share_parameters() {
+    // Hogwild-style: each thread builds its own graph over the same parameter and runs
+    // backward concurrently; every contribution must reach the shared `.grad`.
+    let w = Var::parameter(Tensor::<f64>::zeros(&[3]));
+    let (threads, steps) = (4, 300);
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let w = &w;
+            scope.spawn(move || {
+                for s in 0..steps {
+                    // d/dw sum(w * x + w) = x + 1, with x = [t, s, 1].
+                    let x =
+                        Var::new(Tensor::from_vec(vec![t as f64, s as f64, 1.0], &[3]).unwrap());
+                    w.mul(&x).add(w).sum().backward();
+                }
+            });
+        }
+    });
+    let n = (threads * steps) as f64;
+    let sum_t = (steps * (0..threads).sum::<usize>()) as f64;
+    let sum_s = (threads * (0..steps).sum::<usize>()) as f64;
+    assert_eq!(
+        w.grad().unwrap().to_vec(),
+        vec![sum_t + n, sum_s + n, 2.0 * n]
+    );
+}
+
+#[test]
 fn to_dot_lists_every_op_with_its_shape() {
     let x = Var::new(Tensor::<f64>::ones(&[2, 3]));
     let w = Var::parameter(Tensor::<f64>::ones(&[3, 4]));
