@@ -34,6 +34,45 @@ fn sum_slice<T: Float>(s: &[T]) -> T {
     ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
 }
 
+/// Adds the rows of `block` (`out.len()` elements each) into `out`.
+///
+/// Narrow rows (a bias gradient: `[batch, 8]`) would leave the loop over a row too short to
+/// vectorize, so rows are taken `r` at a time as one long lane of `r·inner` partial sums
+/// (row `i` lands in partial `i mod r`), which are added together at the end. Wide rows are
+/// added in order, one after the other.
+fn sum_rows<T: Float>(block: &[T], out: &mut [T]) {
+    const LANE: usize = 64;
+    let inner = out.len();
+    let r = (LANE / inner).max(1);
+    let n = block.len() / inner;
+    if r == 1 || n < 2 * r {
+        for row in block.chunks_exact(inner) {
+            for (o, &v) in out.iter_mut().zip(row) {
+                *o += v;
+            }
+        }
+        return;
+    }
+    let width = r * inner;
+    let mut partial = [T::zero(); LANE];
+    let partial = &mut partial[..width];
+    let groups = block.chunks_exact(width);
+    let tail = groups.remainder();
+    for group in groups {
+        for (p, &v) in partial.iter_mut().zip(group) {
+            *p += v;
+        }
+    }
+    for (p, &v) in partial.iter_mut().zip(tail) {
+        *p += v;
+    }
+    for row in partial.chunks_exact(inner) {
+        for (o, &v) in out.iter_mut().zip(row) {
+            *o += v;
+        }
+    }
+}
+
 /// The shape after reducing `axes` (kept as extent 1 when `keepdim`).
 pub fn reduced_shape(shape: &[usize], axes: &[usize], keepdim: bool) -> Vec<usize> {
     let mut out = Vec::with_capacity(shape.len());
@@ -125,11 +164,7 @@ impl<T: Float> Tensor<T> {
             }
         } else if n > 0 {
             for (out_row, block) in out.chunks_exact_mut(inner).zip(x.chunks_exact(n * inner)) {
-                for row in block.chunks_exact(inner) {
-                    for (o, &v) in out_row.iter_mut().zip(row) {
-                        *o += v;
-                    }
-                }
+                sum_rows(block, out_row);
             }
         }
         let out_shape = reduced_shape(shape, &[axis], keepdim);
@@ -311,6 +346,29 @@ impl<T: Float> Tensor<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sum_over_one_axis_matches_the_definition() {
+        // Integer values, so every summation order gives the exact sum.
+        for shape in [
+            vec![120, 8],
+            vec![130, 3],
+            vec![7, 9],
+            vec![300, 1],
+            vec![5, 100],
+            vec![3, 70, 2],
+            vec![2, 200, 5],
+        ] {
+            let numel: usize = shape.iter().product();
+            let t = Tensor::<f64>::arange(0.0, numel as f64, 1.0)
+                .reshape(&shape)
+                .map(|v| (v * 7.0) % 13.0 - 6.0);
+            for axis in 0..shape.len() {
+                let want = Tensor::from_array(t.array().sum_axis(ndarray::Axis(axis)));
+                assert_eq!(t.sum(&[axis], false), want, "{shape:?} over axis {axis}");
+            }
+        }
+    }
 
     #[test]
     fn reductions() {

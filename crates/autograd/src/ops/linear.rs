@@ -66,7 +66,12 @@ impl<T: Float> Var<T> {
 }
 
 /// `y[i, :] += b` for every row, in place.
+///
+/// A narrow bias (W1's 8 or 3 outputs) is first repeated into a lane of about 64 elements,
+/// so the loop adds whole groups of rows at once and vectorizes; each element still gets
+/// exactly one addition.
 fn add_rows<T: Float>(y: &mut Tensor<T>, b: &Tensor<T>) {
+    const LANE: usize = 64;
     let out = b.numel();
     let b = b.to_contiguous();
     let b = b.as_slice().expect("contiguous");
@@ -74,8 +79,18 @@ fn add_rows<T: Float>(y: &mut Tensor<T>, b: &Tensor<T>) {
     if out == 0 {
         return;
     }
-    for row in y.chunks_exact_mut(out) {
-        for (v, &bj) in row.iter_mut().zip(b) {
+    let r = (LANE / out).max(1);
+    let mut lane = [T::zero(); LANE];
+    let lane: &[T] = if r > 1 {
+        for row in lane.chunks_exact_mut(out).take(r) {
+            row.copy_from_slice(b);
+        }
+        &lane[..r * out]
+    } else {
+        b
+    };
+    for rows in y.chunks_mut(lane.len()) {
+        for (v, &bj) in rows.iter_mut().zip(lane) {
             *v += bj;
         }
     }
@@ -152,12 +167,15 @@ mod tests {
     #[test]
     fn equals_matmul_with_transpose_plus_bias() {
         let mut rng = Rng::seed_from_u64(4);
-        let x = Var::new(Tensor::<f64>::randn(&[5, 3], &mut rng));
-        let w = Var::new(Tensor::<f64>::randn(&[4, 3], &mut rng));
-        let b = Var::new(Tensor::<f64>::randn(&[4], &mut rng));
-        let fused = x.linear(&w, Some(&b)).value();
-        let composed = x.matmul(&w.t()).add(&b).value();
-        assert!(fused.allclose(&composed, 1e-14, 1e-14));
+        // Narrow and wide outputs, batches shorter and longer than the bias lane.
+        for (n, i, o) in [(5, 3, 4), (130, 4, 3), (121, 9, 8), (7, 5, 70), (1, 2, 1)] {
+            let x = Var::new(Tensor::<f64>::randn(&[n, i], &mut rng));
+            let w = Var::new(Tensor::<f64>::randn(&[o, i], &mut rng));
+            let b = Var::new(Tensor::<f64>::randn(&[o], &mut rng));
+            let fused = x.linear(&w, Some(&b)).value();
+            let composed = x.matmul(&w.t()).add(&b).value();
+            assert!(fused.allclose(&composed, 1e-14, 1e-14), "{n}x{i} -> {o}");
+        }
     }
 
     #[test]
