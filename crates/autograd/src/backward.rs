@@ -54,20 +54,17 @@ pub trait Backward<T: Float>: Send + Sync + 'static {
     fn backward(&self, ctx: &BackwardCtx<'_, T>, grad: &Var<T>) -> Vec<Option<Var<T>>>;
 
     /// The same first-order gradients computed on plain tensors, for backward passes that
-    /// do not record a graph (the usual `loss.backward()`); `None` (the default) means "run
-    /// [`backward`](Backward::backward) with recording off instead".
+    /// do not record a graph (the usual `loss.backward()`). The upstream gradient is handed
+    /// over by value, so an elementwise rule can compute its result in that buffer.
     ///
-    /// Hot ops implement it to skip the graph nodes a `Var` rule allocates for every
+    /// The default runs [`backward`](Backward::backward) on the gradient wrapped in a
+    /// [`Var`] (the engine has recording off then) and unwraps the results; hot ops
+    /// implement it on tensors to skip the graph nodes a `Var` rule allocates for every
     /// intermediate. It must compute what `backward` computes: the first-order gradient
     /// checks run this path and the second-order checks run `backward`, and a test compares
     /// the two on every op's check cases.
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        grad: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
-        let _ = (ctx, grad);
-        None
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, grad: Tensor<T>) -> Vec<Option<Tensor<T>>> {
+        backward_on_tensors(self, ctx, grad)
     }
 
     /// Whether [`backward`](Backward::backward) is itself differentiable. An op whose rule
@@ -76,4 +73,23 @@ pub trait Backward<T: Float>: Send + Sync + 'static {
     fn supports_double_backward(&self) -> bool {
         true
     }
+}
+
+/// Runs an op's [`Var`] rule ([`Backward::backward`]) on a plain tensor gradient and
+/// returns the results as tensors (moved out, not copied, when nothing else holds them):
+/// the default of [`Backward::backward_fast`], and the fallback of a tensor rule for the
+/// cases it does not cover. Call it with recording off (`no_grad`) unless the results'
+/// history is wanted.
+pub fn backward_on_tensors<T: Float, B: Backward<T> + ?Sized>(
+    rule: &B,
+    ctx: &BackwardCtx<'_, T>,
+    grad: Tensor<T>,
+) -> Vec<Option<Tensor<T>>> {
+    let g = Var::new(grad);
+    let grads = rule.backward(ctx, &g);
+    drop(g);
+    grads
+        .into_iter()
+        .map(|gi| gi.map(Var::into_value))
+        .collect()
 }

@@ -41,7 +41,7 @@ mod ops;
 mod trace;
 mod var;
 
-pub use backward::{Backward, BackwardCtx};
+pub use backward::{Backward, BackwardCtx, backward_on_tensors};
 pub use checks::{CheckRow, GradCase, OpInfo, SecondOrder, run_checks, run_checks_on};
 pub use engine::{BackwardOptions, grad};
 pub use gradcheck::{CheckFn, GradCheckConfig, GradCheckReport, gradcheck, gradgradcheck};

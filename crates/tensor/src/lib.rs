@@ -38,6 +38,7 @@ mod element;
 mod elementwise;
 mod error;
 mod gemm;
+mod inplace;
 mod matmul;
 mod random;
 mod reduce;

@@ -73,6 +73,19 @@ fn sum_rows<T: Float>(block: &[T], out: &mut [T]) {
     }
 }
 
+/// `a` (a reduction's result) with the same elements in row-major order under `shape`,
+/// which has the same number of elements. A result computed from a non-contiguous input
+/// can come out in another memory order, which is copied to row-major first.
+fn reshape_row_major<A: Clone>(a: ArrayD<A>, shape: &[usize]) -> ArrayD<A> {
+    let a = if a.is_standard_layout() {
+        a
+    } else {
+        a.as_standard_layout().into_owned()
+    };
+    a.into_shape_with_order(IxDyn(shape))
+        .expect("a reduction keeps the number of elements")
+}
+
 /// The shape after reducing `axes` (kept as extent 1 when `keepdim`).
 pub fn reduced_shape(shape: &[usize], axes: &[usize], keepdim: bool) -> Vec<usize> {
     let mut out = Vec::with_capacity(shape.len());
@@ -105,9 +118,7 @@ impl<T: Float> Tensor<T> {
         let data = reduced.unwrap_or_else(|| self.data.clone());
         let shape = reduced_shape(self.shape(), &axes, keepdim);
         Tensor {
-            data: data
-                .into_shape_with_order(IxDyn(&shape))
-                .expect("same size"),
+            data: reshape_row_major(data, &shape),
         }
     }
 
@@ -338,7 +349,7 @@ impl<T: Float> Tensor<T> {
         });
         let shape = reduced_shape(self.shape(), &[axis], keepdim);
         Tensor {
-            data: out.into_shape_with_order(IxDyn(&shape)).expect("same size"),
+            data: reshape_row_major(out, &shape),
         }
     }
 }
@@ -367,6 +378,25 @@ mod tests {
                 let want = Tensor::from_array(t.array().sum_axis(ndarray::Axis(axis)));
                 assert_eq!(t.sum(&[axis], false), want, "{shape:?} over axis {axis}");
             }
+        }
+    }
+
+    #[test]
+    fn reductions_of_tensors_stored_column_major() {
+        // Elementwise results keep their inputs' memory order, so a tensor can be stored
+        // column-major; reductions must still lay their results out row-major.
+        use ndarray::ShapeBuilder;
+        let values: Vec<f64> = (0..12).map(f64::from).collect();
+        let t = Tensor::from_array(
+            ndarray::ArrayD::from_shape_vec(IxDyn(&[3, 4]).f(), values).unwrap(),
+        );
+        assert!(!t.array().is_standard_layout());
+        let row_major = Tensor::from_vec(t.to_vec(), &[3, 4]).unwrap();
+        for keepdim in [false, true] {
+            assert_eq!(t.sum(&[], keepdim), row_major, "keepdim {keepdim}");
+            assert_eq!(t.sum(&[1], keepdim), row_major.sum(&[1], keepdim));
+            assert_eq!(t.max(&[0], keepdim), row_major.max(&[0], keepdim));
+            assert_eq!(t.argmax(1, keepdim), row_major.argmax(1, keepdim));
         }
     }
 

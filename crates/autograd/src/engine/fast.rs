@@ -265,18 +265,7 @@ fn call_backward<T: Float>(
         output: node,
     };
     let rule = BackwardRuleGuard(IN_BACKWARD_RULE.with(|f| f.replace(true)));
-    let grads = match grad_fn.op.backward_fast(&ctx, &g) {
-        Some(grads) => grads,
-        None => {
-            let g = Var::new(g);
-            let grads = grad_fn.op.backward(&ctx, &g);
-            drop(g);
-            grads
-                .into_iter()
-                .map(|gi| gi.map(Var::into_value))
-                .collect()
-        }
-    };
+    let grads = grad_fn.op.backward_fast(&ctx, g);
     drop(rule);
     check_rule_output(node, grad_fn.inputs.len(), grads.len(), || {
         grads.iter().enumerate().find_map(|(i, g)| {

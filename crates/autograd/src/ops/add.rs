@@ -27,16 +27,19 @@ impl<T: Float> Var<T> {
 struct AddBackward;
 
 impl<T: Float> Backward<T> for AddBackward {
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
-        Some(
-            (0..2)
-                .map(|i| ctx.needs_grad(i).then(|| g.sum_to(ctx.input(i).data().shape())))
-                .collect(),
-        )
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
+        // The same gradient goes to both inputs: the last one that needs it takes the
+        // buffer itself.
+        let (a, b) = (ctx.input(0).data(), ctx.input(1).data());
+        match (ctx.needs_grad(0), ctx.needs_grad(1)) {
+            (true, true) => {
+                let ga = g.sum_to(a.shape());
+                vec![Some(ga), Some(g.into_sum_to(b.shape()))]
+            }
+            (true, false) => vec![Some(g.into_sum_to(a.shape())), None],
+            (false, true) => vec![None, Some(g.into_sum_to(b.shape()))],
+            (false, false) => vec![None, None],
+        }
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

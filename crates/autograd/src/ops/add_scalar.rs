@@ -19,13 +19,9 @@ impl<T: Float> Var<T> {
 struct AddScalarBackward;
 
 impl<T: Float> Backward<T> for AddScalarBackward {
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
         let _ = ctx;
-        Some(vec![Some(g.clone())])
+        vec![Some(g)]
     }
 
     fn backward(&self, _ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

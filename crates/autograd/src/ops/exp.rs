@@ -19,12 +19,10 @@ impl<T: Float> Var<T> {
 struct ExpBackward;
 
 impl<T: Float> Backward<T> for ExpBackward {
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
-        Some(vec![Some(g.mul(&ctx.output().data()))])
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, mut g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
+        let y = ctx.output().data();
+        g.zip_with_(&y, "exp backward", |g, y| g * y);
+        vec![Some(g)]
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

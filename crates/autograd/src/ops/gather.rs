@@ -52,17 +52,13 @@ struct GatherBackward {
 }
 
 impl<T: Float> Backward<T> for GatherBackward {
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
-        Some(vec![Some(Tensor::scatter_add(
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
+        vec![Some(Tensor::scatter_add(
             ctx.input(0).data().shape(),
             self.axis,
             &self.index,
-            g,
-        ))])
+            &g,
+        ))]
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

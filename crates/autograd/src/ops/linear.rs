@@ -111,11 +111,7 @@ impl<T: Float> Backward<T> for LinearBackward {
         grads
     }
 
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
         let mut grads = vec![
             ctx.needs_grad(0)
                 .then(|| g.matmul(&ctx.input(1).data())),
@@ -125,7 +121,7 @@ impl<T: Float> Backward<T> for LinearBackward {
         if ctx.inputs().len() == 3 {
             grads.push(ctx.needs_grad(2).then(|| g.sum(&[0], false)));
         }
-        Some(grads)
+        grads
     }
 }
 

@@ -54,14 +54,10 @@ struct LogSoftmaxBackward {
 }
 
 impl<T: Float> Backward<T> for LogSoftmaxBackward {
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
         let softmax = ctx.output().data().exp();
         let total = g.sum(&[self.axis], true);
-        Some(vec![Some(g.sub(&softmax.mul(&total)))])
+        vec![Some(g.sub(&softmax.mul(&total)))]
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

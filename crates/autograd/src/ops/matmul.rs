@@ -34,20 +34,17 @@ fn mt<T: Float>(x: &Var<T>) -> Var<T> {
 struct MatmulBackward;
 
 impl<T: Float> Backward<T> for MatmulBackward {
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
         let (a, b) = (ctx.input(0).data(), ctx.input(1).data());
         if a.ndim() != 2 || b.ndim() != 2 {
-            return None;
+            drop((a, b));
+            return crate::backward_on_tensors(self, ctx, g);
         }
         // dA = dY·Bᵀ and dB = Aᵀ·dY without materializing the transposes.
-        Some(vec![
+        vec![
             ctx.needs_grad(0).then(|| g.matmul_t(&b)),
-            ctx.needs_grad(1).then(|| a.t_matmul(g)),
-        ])
+            ctx.needs_grad(1).then(|| a.t_matmul(&g)),
+        ]
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

@@ -47,13 +47,10 @@ struct MeanBackward<T> {
 }
 
 impl<T: Float> Backward<T> for MeanBackward<T> {
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
-        let g = g.mul_scalar(self.scale).reshape(&self.kept);
-        Some(vec![Some(g.broadcast_to(ctx.input(0).data().shape()))])
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, mut g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
+        let s = self.scale;
+        g.map_(|g| g * s);
+        vec![Some(g.reshape(&self.kept).broadcast_to(ctx.input(0).data().shape()))]
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

@@ -26,16 +26,19 @@ impl<T: Float> Var<T> {
 struct MulBackward;
 
 impl<T: Float> Backward<T> for MulBackward {
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
         let (a, b) = (ctx.input(0).data(), ctx.input(1).data());
-        Some(vec![
-            ctx.needs_grad(0).then(|| g.mul(&b).sum_to(a.shape())),
-            ctx.needs_grad(1).then(|| g.mul(&a).sum_to(b.shape())),
-        ])
+        let ga = ctx.needs_grad(0).then(|| g.mul(&b).sum_to(a.shape()));
+        let gb = ctx.needs_grad(1).then(|| {
+            if g.shape() == b.shape() {
+                let mut g = g;
+                g.zip_with_(&a, "mul backward", |g, a| g * a);
+                g
+            } else {
+                g.mul(&a).sum_to(b.shape())
+            }
+        });
+        vec![ga, gb]
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

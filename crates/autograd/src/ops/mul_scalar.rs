@@ -19,13 +19,11 @@ impl<T: Float> Var<T> {
 struct MulScalarBackward<T>(T);
 
 impl<T: Float> Backward<T> for MulScalarBackward<T> {
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, mut g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
         let _ = ctx;
-        Some(vec![Some(g.mul_scalar(self.0))])
+        let s = self.0;
+        g.map_(|g| g * s);
+        vec![Some(g)]
     }
 
     fn backward(&self, _ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

@@ -19,13 +19,10 @@ impl<T: Float> Var<T> {
 struct NegBackward;
 
 impl<T: Float> Backward<T> for NegBackward {
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, mut g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
         let _ = ctx;
-        Some(vec![Some(g.neg())])
+        g.map_(|g| -g);
+        vec![Some(g)]
     }
 
     fn backward(&self, _ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

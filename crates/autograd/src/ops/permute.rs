@@ -64,13 +64,9 @@ struct PermuteBackward {
 }
 
 impl<T: Float> Backward<T> for PermuteBackward {
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
         let _ = ctx;
-        Some(vec![Some(g.permute(&self.inverse))])
+        vec![Some(g.permute(&self.inverse))]
     }
 
     fn backward(&self, _ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

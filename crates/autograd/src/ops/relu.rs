@@ -23,15 +23,10 @@ impl<T: Float> Var<T> {
 struct ReluBackward;
 
 impl<T: Float> Backward<T> for ReluBackward {
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, mut g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
         let y = ctx.output().data();
-        Some(vec![Some(g.zip_with(&y, "relu backward", |g, y| {
-            if y > T::zero() { g } else { T::zero() }
-        }))])
+        g.zip_with_(&y, "relu backward", |g, y| if y > T::zero() { g } else { T::zero() });
+        vec![Some(g)]
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

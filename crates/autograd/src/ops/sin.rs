@@ -19,12 +19,10 @@ impl<T: Float> Var<T> {
 struct SinBackward;
 
 impl<T: Float> Backward<T> for SinBackward {
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
-        Some(vec![Some(g.mul(&ctx.input(0).data().cos()))])
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, mut g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
+        let x = ctx.input(0).data();
+        g.zip_with_(&x, "sin backward", |g, x| g * x.cos());
+        vec![Some(g)]
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

@@ -26,17 +26,16 @@ impl<T: Float> Var<T> {
 struct SubBackward;
 
 impl<T: Float> Backward<T> for SubBackward {
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
-        Some(vec![
-            ctx.needs_grad(0)
-                .then(|| g.sum_to(ctx.input(0).data().shape())),
-            ctx.needs_grad(1)
-                .then(|| g.neg().sum_to(ctx.input(1).data().shape())),
-        ])
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
+        let g0 = ctx
+            .needs_grad(0)
+            .then(|| g.sum_to(ctx.input(0).data().shape()));
+        let g1 = ctx.needs_grad(1).then(|| {
+            let mut g = g;
+            g.map_(|g| -g);
+            g.into_sum_to(ctx.input(1).data().shape())
+        });
+        vec![g0, g1]
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

@@ -37,15 +37,11 @@ pub(crate) struct SumBackward {
 }
 
 impl<T: Float> Backward<T> for SumBackward {
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
-        Some(vec![Some(
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
+        vec![Some(
             g.reshape(&self.kept)
                 .broadcast_to(ctx.input(0).data().shape()),
-        )])
+        )]
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

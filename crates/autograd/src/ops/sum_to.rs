@@ -31,12 +31,8 @@ impl<T: Float> Var<T> {
 struct SumToBackward;
 
 impl<T: Float> Backward<T> for SumToBackward {
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
-        Some(vec![Some(g.broadcast_to(ctx.input(0).data().shape()))])
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
+        vec![Some(g.broadcast_to(ctx.input(0).data().shape()))]
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

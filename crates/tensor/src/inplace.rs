@@ -1,0 +1,107 @@
+//! In-place elementwise updates: the backward rules of elementwise ops reuse the buffer of
+//! the gradient they receive instead of allocating a new one.
+
+use ndarray::{IxDyn, Zip};
+
+use crate::{Float, Tensor};
+
+impl<T: Float> Tensor<T> {
+    /// [`sum_to`](Tensor::sum_to) that hands `self` back when it already has `shape`
+    /// (no copy): how a backward rule passes a gradient through to a non-broadcast input.
+    ///
+    /// # Panics
+    ///
+    /// As [`sum_to`](Tensor::sum_to), if `self`'s shape is not a broadcast of `shape`.
+    #[track_caller]
+    pub fn into_sum_to(self, shape: &[usize]) -> Tensor<T> {
+        if self.shape() == shape {
+            self
+        } else {
+            self.sum_to(shape)
+        }
+    }
+
+    /// In place: `x ← f(x)` for every element.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_tensor::Tensor;
+    /// let mut t = Tensor::from_vec(vec![1.0f32, -2.0], &[2]).unwrap();
+    /// t.map_(|x| 3.0 * x);
+    /// assert_eq!(t.to_vec(), vec![3.0, -6.0]);
+    /// ```
+    pub fn map_(&mut self, f: impl Fn(T) -> T) {
+        match self.data.as_slice_mut() {
+            Some(s) => s.iter_mut().for_each(|x| *x = f(*x)),
+            None => self.data.map_inplace(|x| *x = f(*x)),
+        }
+    }
+
+    /// In place: `x ← f(x, y)` for every element `x` of `self` and the matching element `y`
+    /// of `other`, which must have `self`'s shape or broadcast to it.
+    ///
+    /// # Panics
+    ///
+    /// If `other` does not broadcast to `self`'s shape (the message names `op` and both
+    /// shapes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_tensor::Tensor;
+    /// let mut g = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
+    /// let y = Tensor::from_vec(vec![10.0f32, 0.0], &[2]).unwrap();
+    /// g.zip_with_(&y, "mask", |g, y| if y > 0.0 { g } else { 0.0 });
+    /// assert_eq!(g.to_vec(), vec![1.0, 0.0, 3.0, 0.0]);
+    /// ```
+    #[track_caller]
+    pub fn zip_with_(&mut self, other: &Tensor<T>, op: &str, f: impl Fn(T, T) -> T) {
+        if self.shape() == other.shape() {
+            if let (Some(a), Some(b)) = (self.data.as_slice_mut(), other.data.as_slice()) {
+                for (x, &y) in a.iter_mut().zip(b) {
+                    *x = f(*x, y);
+                }
+                return;
+            }
+        }
+        let Some(b) = other.data.broadcast(IxDyn(self.shape())) else {
+            panic!(
+                "{op}: shape {:?} cannot be broadcast to {:?}",
+                other.shape(),
+                self.shape()
+            )
+        };
+        Zip::from(&mut self.data)
+            .and(&b)
+            .for_each(|x, &y| *x = f(*x, y));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Tensor;
+
+    #[test]
+    fn in_place_updates_match_the_allocating_ones() {
+        let a = Tensor::<f64>::arange(0.0, 12.0, 1.0).reshape(&[3, 4]);
+        let b = Tensor::<f64>::arange(-2.0, 2.0, 1.0);
+        let mut c = a.clone();
+        c.zip_with_(&b, "mul", |x, y| x * y);
+        assert_eq!(c, a.mul(&b));
+        // A transposed (non-contiguous) target takes the general path.
+        let mut t = a.t();
+        t.zip_with_(&a.t(), "add", |x, y| x + y);
+        assert_eq!(t, a.t().mul_scalar(2.0));
+        let mut m = a.t();
+        m.map_(|x| -x);
+        assert_eq!(m, a.t().neg());
+    }
+
+    #[test]
+    #[should_panic(expected = "mask: shape [3] cannot be broadcast to [2, 2]")]
+    fn a_shape_that_does_not_broadcast_is_refused() {
+        let mut g = Tensor::<f32>::zeros(&[2, 2]);
+        g.zip_with_(&Tensor::zeros(&[3]), "mask", |g, _| g);
+    }
+}
