@@ -127,6 +127,8 @@ pub(super) fn run_backward<T: Float>(
     retain_graph: bool,
 ) -> Vec<Option<Var<T>>> {
     let _mode = set_grad_enabled(false);
+    // A process that runs backward is training: keep freed buffers for the next step.
+    backprop_tensor::keep_freed_memory();
     let mut pass = Pass::take();
     pass.collect(roots);
     let Pass { order, pending, .. } = &mut *pass;
