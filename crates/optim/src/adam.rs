@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::{Core, check_grad_shape, lerp, maximum};
 use crate::error::check_non_negative;
+use crate::kernel::{dispatch_bools, lerp_fixed};
 use crate::{AdamState, GroupOptions, OptimError, Optimizer, OptimizerState, ParamGroup};
 
 /// Options of [`Adam`], with PyTorch's defaults.
@@ -218,6 +219,44 @@ fn adam_step<T: Float>(core: &mut Core<T, AdamState<T>>) {
                     let denom = v.sqrt() / bias_correction2_sqrt + eps;
                     *p += neg_step_size * m / denom;
                 };
+                let scalars = AdamScalars {
+                    weight,
+                    one_minus_weight: T::one() - weight,
+                    beta2: beta2_t,
+                    one_minus_beta2,
+                    weight_decay,
+                    decay,
+                    eps,
+                    neg_step_size,
+                    bias_correction2_sqrt,
+                };
+                let l2 = c.weight_decay != 0.0 && !c.decoupled;
+                let decoupled = c.weight_decay != 0.0 && c.decoupled;
+                let low = weight.abs() < T::from_f64(0.5);
+                let max_v = state.max_exp_avg_sq.as_mut().filter(|_| c.amsgrad);
+                // The fast path: every buffer contiguous, one branch-free loop per tensor.
+                if let (Some(p), Some(g), Some(m), Some(v)) = (
+                    param.as_slice_mut(),
+                    grad.as_slice(),
+                    state.exp_avg.as_slice_mut(),
+                    state.exp_avg_sq.as_slice_mut(),
+                ) {
+                    match max_v {
+                        None => {
+                            return dispatch_bools!(adam_slices::<_>(&scalars, p, g, m, v);
+                                c.maximize, l2, decoupled, low);
+                        }
+                        Some(max_v) => {
+                            if let Some(vmax) = max_v.as_slice_mut() {
+                                return dispatch_bools!(
+                                    amsgrad_slices::<_>(&scalars, p, g, m, v, vmax);
+                                    c.maximize, l2, decoupled, low
+                                );
+                            }
+                        }
+                    }
+                }
+                // The general path, for any memory layout.
                 match state.max_exp_avg_sq.as_mut().filter(|_| c.amsgrad) {
                     Some(max_v) => Zip::from(param.array_mut())
                         .and(grad.array())
@@ -240,6 +279,104 @@ fn adam_step<T: Float>(core: &mut Core<T, AdamState<T>>) {
                 }
             });
         }
+    }
+}
+
+/// The per-tensor scalars of one Adam step, each rounded to the element type.
+struct AdamScalars<T> {
+    weight: T,
+    one_minus_weight: T,
+    beta2: T,
+    one_minus_beta2: T,
+    weight_decay: T,
+    decay: T,
+    eps: T,
+    neg_step_size: T,
+    bias_correction2_sqrt: T,
+}
+
+/// Maximize, weight decay and both moments of one element (the `moments` closure of
+/// [`adam_step`] with its options as constants); returns the possibly decayed parameter.
+#[inline(always)]
+fn adam_moments<
+    T: Float,
+    const MAXIMIZE: bool,
+    const L2: bool,
+    const DECOUPLED: bool,
+    const LOW: bool,
+>(
+    s: &AdamScalars<T>,
+    p: T,
+    g: T,
+    m: &mut T,
+    v: &mut T,
+) -> T {
+    let mut p = p;
+    let mut g = if MAXIMIZE { -g } else { g };
+    if DECOUPLED {
+        p *= s.decay;
+    }
+    if L2 {
+        g += s.weight_decay * p;
+    }
+    *m = lerp_fixed::<T, LOW>(*m, g, s.weight, s.one_minus_weight);
+    *v = *v * s.beta2 + s.one_minus_beta2 * g * g;
+    p
+}
+
+/// `p + (−step_size·m) / (sqrt(v) / sqrt(1 − β₂ᵗ) + ε)`, as the `update` closure of
+/// [`adam_step`].
+#[inline(always)]
+fn adam_update<T: Float>(s: &AdamScalars<T>, p: T, m: T, v: T) -> T {
+    let denom = v.sqrt() / s.bias_correction2_sqrt + s.eps;
+    p + s.neg_step_size * m / denom
+}
+
+/// One Adam step over contiguous buffers of equal length.
+fn adam_slices<
+    T: Float,
+    const MAXIMIZE: bool,
+    const L2: bool,
+    const DECOUPLED: bool,
+    const LOW: bool,
+>(
+    s: &AdamScalars<T>,
+    p: &mut [T],
+    g: &[T],
+    m: &mut [T],
+    v: &mut [T],
+) {
+    let n = p.len();
+    let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
+    for i in 0..n {
+        let pi =
+            adam_moments::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p[i], g[i], &mut m[i], &mut v[i]);
+        p[i] = adam_update(s, pi, m[i], v[i]);
+    }
+}
+
+/// One AMSGrad step over contiguous buffers of equal length.
+fn amsgrad_slices<
+    T: Float,
+    const MAXIMIZE: bool,
+    const L2: bool,
+    const DECOUPLED: bool,
+    const LOW: bool,
+>(
+    s: &AdamScalars<T>,
+    p: &mut [T],
+    g: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    vmax: &mut [T],
+) {
+    let n = p.len();
+    let (g, m, v, vmax) = (&g[..n], &mut m[..n], &mut v[..n], &mut vmax[..n]);
+    for i in 0..n {
+        let pi =
+            adam_moments::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p[i], g[i], &mut m[i], &mut v[i]);
+        vmax[i] = maximum(vmax[i], v[i]);
+        p[i] = adam_update(s, pi, m[i], vmax[i]);
     }
 }
 
