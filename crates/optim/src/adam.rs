@@ -181,6 +181,7 @@ fn adam_step<T: Float>(core: &mut Core<T, AdamState<T>>) {
         let weight_decay = T::from_f64(c.weight_decay);
         let decay = T::from_f64(1.0 - c.lr * c.weight_decay);
         let eps = T::from_f64(c.eps);
+        let mut corrections: Option<(u64, f64, f64)> = None;
         for (pi, p) in group.params.iter().enumerate() {
             p.with_grad(|grad| {
                 let Some(grad) = grad else { return };
@@ -196,9 +197,17 @@ fn adam_step<T: Float>(core: &mut Core<T, AdamState<T>>) {
                     state.max_exp_avg_sq = Some(param.zeros_like());
                 }
                 state.step += 1;
-                let step = state.step as f64;
-                let bias_correction1 = 1.0 - beta1.powf(step);
-                let bias_correction2 = 1.0 - beta2.powf(step);
+                // Parameters of a group usually share their step count: compute the bias
+                // corrections (two `powf`) once per count, not once per parameter.
+                let (bias_correction1, bias_correction2) = match corrections {
+                    Some((step, b1, b2)) if step == state.step => (b1, b2),
+                    _ => {
+                        let step = state.step as f64;
+                        let b = (1.0 - beta1.powf(step), 1.0 - beta2.powf(step));
+                        corrections = Some((state.step, b.0, b.1));
+                        b
+                    }
+                };
                 let neg_step_size = T::from_f64(-(c.lr / bias_correction1));
                 let bias_correction2_sqrt = T::from_f64(bias_correction2.sqrt());
 
@@ -516,5 +525,37 @@ mod tests {
         let step_size = 0.01f64 / (1.0 - 0.9);
         let want = p0 + (-step_size) as f32 * m / denom;
         assert_eq!(w.value().to_vec(), vec![want]);
+    }
+
+    /// The bias corrections are cached by step count within a group; parameters at different
+    /// counts (one skipped a step without a gradient) must each use their own.
+    #[test]
+    fn parameters_at_different_step_counts_use_their_own_bias_correction() {
+        let make = |v: f32| Var::parameter(Tensor::from_vec(vec![v, -v], &[2]).unwrap());
+        let (a, b) = (make(0.5), make(1.5));
+        let (a_alone, b_alone) = (make(0.5), make(1.5));
+        let config = AdamConfig {
+            lr: 0.1,
+            ..Default::default()
+        };
+        let mut together = Adam::new(vec![a.clone(), b.clone()], config).unwrap();
+        let mut only_a = Adam::new(vec![a_alone.clone()], config).unwrap();
+        let mut only_b = Adam::new(vec![b_alone.clone()], config).unwrap();
+        for step in 0..4 {
+            let g = Tensor::from_vec(vec![0.3f32 + step as f32, -0.7], &[2]).unwrap();
+            for p in [&a, &a_alone] {
+                p.set_grad(Some(g.clone()));
+            }
+            // `b` has no gradient at the first step, so it stays one step behind `a`.
+            for p in [&b, &b_alone] {
+                p.set_grad((step > 0).then(|| g.clone()));
+            }
+            together.step();
+            only_a.step();
+            only_b.step();
+            assert_eq!(a.value().to_vec(), a_alone.value().to_vec());
+            assert_eq!(b.value().to_vec(), b_alone.value().to_vec());
+        }
+        assert_ne!(b.value().to_vec(), vec![1.5, -1.5]);
     }
 }
