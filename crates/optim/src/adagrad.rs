@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::{Core, check_grad_shape};
 use crate::error::check_non_negative;
+use crate::kernel::dispatch_bools;
 use crate::{AdagradState, GroupOptions, OptimError, Optimizer, OptimizerState, ParamGroup};
 
 /// Options of [`Adagrad`], with PyTorch's defaults.
@@ -69,6 +70,28 @@ fn validate(options: &GroupOptions) -> Result<(), OptimError> {
         c.initial_accumulator_value,
     )?;
     check_non_negative("Adagrad", "eps", c.eps)
+}
+
+/// One Adagrad step over contiguous buffers of equal length, with the operations of the
+/// general loop in [`Adagrad::step`].
+fn adagrad_slices<T: Float, const MAXIMIZE: bool, const L2: bool>(
+    neg_clr: T,
+    weight_decay: T,
+    eps: T,
+    p: &mut [T],
+    g: &[T],
+    s: &mut [T],
+) {
+    let n = p.len();
+    let (g, s) = (&g[..n], &mut s[..n]);
+    for i in 0..n {
+        let mut g = if MAXIMIZE { -g[i] } else { g[i] };
+        if L2 {
+            g += weight_decay * p[i];
+        }
+        s[i] += T::one() * g * g;
+        p[i] += neg_clr * g / (s[i].sqrt() + eps);
+    }
 }
 
 /// Adagrad, like `torch.optim.Adagrad`.
@@ -186,6 +209,15 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
                     state.step += 1;
                     let clr = c.lr / (1.0 + (state.step as f64 - 1.0) * c.lr_decay);
                     let neg_clr = T::from_f64(-clr);
+                    if let (Some(p), Some(g), Some(s)) = (
+                        param.as_slice_mut(),
+                        grad.as_slice(),
+                        state.sum.as_slice_mut(),
+                    ) {
+                        let l2 = c.weight_decay != 0.0;
+                        return dispatch_bools!(adagrad_slices::<_>(neg_clr, weight_decay, eps, p, g, s);
+                            c.maximize, l2);
+                    }
                     Zip::from(param.array_mut())
                         .and(grad.array())
                         .and(state.sum.array_mut())

@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::{Core, check_grad_shape, lerp, maximum};
 use crate::error::check_non_negative;
+use crate::kernel::{dispatch_bools, lerp_fixed};
 use crate::{AdamState, GroupOptions, OptimError, Optimizer, OptimizerState, ParamGroup};
 
 /// Options of [`Adam`], with PyTorch's defaults.
@@ -180,6 +181,7 @@ fn adam_step<T: Float>(core: &mut Core<T, AdamState<T>>) {
         let weight_decay = T::from_f64(c.weight_decay);
         let decay = T::from_f64(1.0 - c.lr * c.weight_decay);
         let eps = T::from_f64(c.eps);
+        let mut corrections: Option<(u64, f64, f64)> = None;
         for (pi, p) in group.params.iter().enumerate() {
             p.with_grad(|grad| {
                 let Some(grad) = grad else { return };
@@ -195,9 +197,17 @@ fn adam_step<T: Float>(core: &mut Core<T, AdamState<T>>) {
                     state.max_exp_avg_sq = Some(param.zeros_like());
                 }
                 state.step += 1;
-                let step = state.step as f64;
-                let bias_correction1 = 1.0 - beta1.powf(step);
-                let bias_correction2 = 1.0 - beta2.powf(step);
+                // Parameters of a group usually share their step count: compute the bias
+                // corrections (two `powf`) once per count, not once per parameter.
+                let (bias_correction1, bias_correction2) = match corrections {
+                    Some((step, b1, b2)) if step == state.step => (b1, b2),
+                    _ => {
+                        let step = state.step as f64;
+                        let b = (1.0 - beta1.powf(step), 1.0 - beta2.powf(step));
+                        corrections = Some((state.step, b.0, b.1));
+                        b
+                    }
+                };
                 let neg_step_size = T::from_f64(-(c.lr / bias_correction1));
                 let bias_correction2_sqrt = T::from_f64(bias_correction2.sqrt());
 
@@ -218,6 +228,44 @@ fn adam_step<T: Float>(core: &mut Core<T, AdamState<T>>) {
                     let denom = v.sqrt() / bias_correction2_sqrt + eps;
                     *p += neg_step_size * m / denom;
                 };
+                let scalars = AdamScalars {
+                    weight,
+                    one_minus_weight: T::one() - weight,
+                    beta2: beta2_t,
+                    one_minus_beta2,
+                    weight_decay,
+                    decay,
+                    eps,
+                    neg_step_size,
+                    bias_correction2_sqrt,
+                };
+                let l2 = c.weight_decay != 0.0 && !c.decoupled;
+                let decoupled = c.weight_decay != 0.0 && c.decoupled;
+                let low = weight.abs() < T::from_f64(0.5);
+                let max_v = state.max_exp_avg_sq.as_mut().filter(|_| c.amsgrad);
+                // The fast path: every buffer contiguous, one branch-free loop per tensor.
+                if let (Some(p), Some(g), Some(m), Some(v)) = (
+                    param.as_slice_mut(),
+                    grad.as_slice(),
+                    state.exp_avg.as_slice_mut(),
+                    state.exp_avg_sq.as_slice_mut(),
+                ) {
+                    match max_v {
+                        None => {
+                            return dispatch_bools!(adam_slices::<_>(&scalars, p, g, m, v);
+                                c.maximize, l2, decoupled, low);
+                        }
+                        Some(max_v) => {
+                            if let Some(vmax) = max_v.as_slice_mut() {
+                                return dispatch_bools!(
+                                    amsgrad_slices::<_>(&scalars, p, g, m, v, vmax);
+                                    c.maximize, l2, decoupled, low
+                                );
+                            }
+                        }
+                    }
+                }
+                // The general path, for any memory layout.
                 match state.max_exp_avg_sq.as_mut().filter(|_| c.amsgrad) {
                     Some(max_v) => Zip::from(param.array_mut())
                         .and(grad.array())
@@ -240,6 +288,104 @@ fn adam_step<T: Float>(core: &mut Core<T, AdamState<T>>) {
                 }
             });
         }
+    }
+}
+
+/// The per-tensor scalars of one Adam step, each rounded to the element type.
+struct AdamScalars<T> {
+    weight: T,
+    one_minus_weight: T,
+    beta2: T,
+    one_minus_beta2: T,
+    weight_decay: T,
+    decay: T,
+    eps: T,
+    neg_step_size: T,
+    bias_correction2_sqrt: T,
+}
+
+/// Maximize, weight decay and both moments of one element (the `moments` closure of
+/// [`adam_step`] with its options as constants); returns the possibly decayed parameter.
+#[inline(always)]
+fn adam_moments<
+    T: Float,
+    const MAXIMIZE: bool,
+    const L2: bool,
+    const DECOUPLED: bool,
+    const LOW: bool,
+>(
+    s: &AdamScalars<T>,
+    p: T,
+    g: T,
+    m: &mut T,
+    v: &mut T,
+) -> T {
+    let mut p = p;
+    let mut g = if MAXIMIZE { -g } else { g };
+    if DECOUPLED {
+        p *= s.decay;
+    }
+    if L2 {
+        g += s.weight_decay * p;
+    }
+    *m = lerp_fixed::<T, LOW>(*m, g, s.weight, s.one_minus_weight);
+    *v = *v * s.beta2 + s.one_minus_beta2 * g * g;
+    p
+}
+
+/// `p + (−step_size·m) / (sqrt(v) / sqrt(1 − β₂ᵗ) + ε)`, as the `update` closure of
+/// [`adam_step`].
+#[inline(always)]
+fn adam_update<T: Float>(s: &AdamScalars<T>, p: T, m: T, v: T) -> T {
+    let denom = v.sqrt() / s.bias_correction2_sqrt + s.eps;
+    p + s.neg_step_size * m / denom
+}
+
+/// One Adam step over contiguous buffers of equal length.
+fn adam_slices<
+    T: Float,
+    const MAXIMIZE: bool,
+    const L2: bool,
+    const DECOUPLED: bool,
+    const LOW: bool,
+>(
+    s: &AdamScalars<T>,
+    p: &mut [T],
+    g: &[T],
+    m: &mut [T],
+    v: &mut [T],
+) {
+    let n = p.len();
+    let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
+    for i in 0..n {
+        let pi =
+            adam_moments::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p[i], g[i], &mut m[i], &mut v[i]);
+        p[i] = adam_update(s, pi, m[i], v[i]);
+    }
+}
+
+/// One AMSGrad step over contiguous buffers of equal length.
+fn amsgrad_slices<
+    T: Float,
+    const MAXIMIZE: bool,
+    const L2: bool,
+    const DECOUPLED: bool,
+    const LOW: bool,
+>(
+    s: &AdamScalars<T>,
+    p: &mut [T],
+    g: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    vmax: &mut [T],
+) {
+    let n = p.len();
+    let (g, m, v, vmax) = (&g[..n], &mut m[..n], &mut v[..n], &mut vmax[..n]);
+    for i in 0..n {
+        let pi =
+            adam_moments::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p[i], g[i], &mut m[i], &mut v[i]);
+        vmax[i] = maximum(vmax[i], v[i]);
+        p[i] = adam_update(s, pi, m[i], vmax[i]);
     }
 }
 
@@ -379,5 +525,37 @@ mod tests {
         let step_size = 0.01f64 / (1.0 - 0.9);
         let want = p0 + (-step_size) as f32 * m / denom;
         assert_eq!(w.value().to_vec(), vec![want]);
+    }
+
+    /// The bias corrections are cached by step count within a group; parameters at different
+    /// counts (one skipped a step without a gradient) must each use their own.
+    #[test]
+    fn parameters_at_different_step_counts_use_their_own_bias_correction() {
+        let make = |v: f32| Var::parameter(Tensor::from_vec(vec![v, -v], &[2]).unwrap());
+        let (a, b) = (make(0.5), make(1.5));
+        let (a_alone, b_alone) = (make(0.5), make(1.5));
+        let config = AdamConfig {
+            lr: 0.1,
+            ..Default::default()
+        };
+        let mut together = Adam::new(vec![a.clone(), b.clone()], config).unwrap();
+        let mut only_a = Adam::new(vec![a_alone.clone()], config).unwrap();
+        let mut only_b = Adam::new(vec![b_alone.clone()], config).unwrap();
+        for step in 0..4 {
+            let g = Tensor::from_vec(vec![0.3f32 + step as f32, -0.7], &[2]).unwrap();
+            for p in [&a, &a_alone] {
+                p.set_grad(Some(g.clone()));
+            }
+            // `b` has no gradient at the first step, so it stays one step behind `a`.
+            for p in [&b, &b_alone] {
+                p.set_grad((step > 0).then(|| g.clone()));
+            }
+            together.step();
+            only_a.step();
+            only_b.step();
+            assert_eq!(a.value().to_vec(), a_alone.value().to_vec());
+            assert_eq!(b.value().to_vec(), b_alone.value().to_vec());
+        }
+        assert_ne!(b.value().to_vec(), vec![1.5, -1.5]);
     }
 }

@@ -3,12 +3,41 @@
 //! loading.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use backprop_autograd::Var;
 use backprop_tensor::{Float, Tensor};
 
 use crate::state::StateKind;
 use crate::{GroupOptions, GroupState, OptimError, OptimizerState, ParamGroup};
+
+/// Hashes a [`Var::id`] with one folded multiplication instead of SipHash: ids are counters
+/// handed out by the library, not attacker-chosen keys, and the lookup happens for every
+/// parameter on every step.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        // The high and low halves of the 128-bit product, folded, mix every input bit into
+        // both the bucket index (low bits) and the control tag (high bits).
+        let product = u128::from(self.0 ^ id) * 0x9E37_79B9_7F4A_7C15;
+        self.0 = (product as u64) ^ ((product >> 64) as u64);
+    }
+}
+
+/// Per-parameter state by [`Var::id`].
+pub(crate) type StateMap<S> = HashMap<u64, S, BuildHasherDefault<IdHasher>>;
 
 /// Checks one group's options; each optimizer passes its own validation.
 pub(crate) type Validate = fn(&GroupOptions) -> Result<(), OptimError>;
@@ -19,7 +48,7 @@ pub(crate) struct Core<T: Float, S> {
     pub(crate) groups: Vec<ParamGroup<T>>,
     /// State by [`Var::id`], so editing `param_groups` never attaches a buffer to the wrong
     /// parameter.
-    pub(crate) state: HashMap<u64, S>,
+    pub(crate) state: StateMap<S>,
     validate: Validate,
 }
 
@@ -35,7 +64,7 @@ impl<T: Float, S: StateKind<T>> Core<T, S> {
         let mut core = Core {
             owner,
             groups: Vec::new(),
-            state: HashMap::new(),
+            state: StateMap::default(),
             validate,
         };
         for (params, options) in groups {
@@ -143,7 +172,8 @@ impl<T: Float, S: StateKind<T>> Core<T, S> {
                 location.insert(index, (gi, pi));
             }
         }
-        let mut new_state = HashMap::with_capacity(saved.state.len());
+        let mut new_state =
+            StateMap::with_capacity_and_hasher(saved.state.len(), BuildHasherDefault::default());
         for (index, ps) in saved.state {
             let &(gi, pi) = location
                 .get(&index)

@@ -40,6 +40,7 @@ mod adam;
 mod clip;
 mod core;
 mod error;
+mod kernel;
 mod optimizer;
 mod rmsprop;
 pub mod scheduler;

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::{Core, check_grad_shape, lerp};
 use crate::error::check_non_negative;
+use crate::kernel::{dispatch_bools, lerp_fixed};
 use crate::{GroupOptions, OptimError, Optimizer, OptimizerState, ParamGroup, RmsPropState};
 
 /// Options of [`RmsProp`], with PyTorch's defaults.
@@ -71,6 +72,61 @@ fn validate(options: &GroupOptions) -> Result<(), OptimError> {
     check_non_negative("RMSprop", "momentum", c.momentum)?;
     check_non_negative("RMSprop", "weight_decay", c.weight_decay)?;
     check_non_negative("RMSprop", "alpha", c.alpha)
+}
+
+/// The per-tensor scalars of one RMSprop step, each rounded to the element type.
+struct RmsScalars<T> {
+    alpha: T,
+    one_minus_alpha: T,
+    one_minus_one_minus_alpha: T,
+    eps: T,
+    weight_decay: T,
+    momentum: T,
+    neg_lr: T,
+    minus_one: T,
+}
+
+/// One RMSprop step over contiguous buffers of equal length, with the operations of the
+/// `update` closure in [`RmsProp::step`]. `ga` is used only when `CENTERED` and `b` only with
+/// `MOMENTUM`; otherwise they may be empty.
+fn rmsprop_slices<
+    T: Float,
+    const MAXIMIZE: bool,
+    const L2: bool,
+    const CENTERED: bool,
+    const MOMENTUM: bool,
+    const LOW: bool,
+>(
+    s: &RmsScalars<T>,
+    p: &mut [T],
+    g: &[T],
+    v: &mut [T],
+    ga: &mut [T],
+    b: &mut [T],
+) {
+    let n = p.len();
+    let (g, v) = (&g[..n], &mut v[..n]);
+    let ga = if CENTERED { &mut ga[..n] } else { ga };
+    let b = if MOMENTUM { &mut b[..n] } else { b };
+    for i in 0..n {
+        let mut g = if MAXIMIZE { -g[i] } else { g[i] };
+        if L2 {
+            g += s.weight_decay * p[i];
+        }
+        v[i] = v[i] * s.alpha + s.one_minus_alpha * g * g;
+        let avg = if CENTERED {
+            ga[i] = lerp_fixed::<T, LOW>(ga[i], g, s.one_minus_alpha, s.one_minus_one_minus_alpha);
+            (v[i] + s.minus_one * ga[i] * ga[i]).sqrt() + s.eps
+        } else {
+            v[i].sqrt() + s.eps
+        };
+        if MOMENTUM {
+            b[i] = b[i] * s.momentum + T::one() * g / avg;
+            p[i] += s.neg_lr * b[i];
+        } else {
+            p[i] += s.neg_lr * g / avg;
+        }
+    }
 }
 
 /// RMSprop, like `torch.optim.RMSprop`.
@@ -176,6 +232,35 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
                         state.grad_avg = Some(param.zeros_like());
                     }
                     state.step += 1;
+                    if let Some(v) = state.square_avg.as_slice_mut() {
+                        let scalars = RmsScalars {
+                            alpha,
+                            one_minus_alpha,
+                            one_minus_one_minus_alpha: T::one() - one_minus_alpha,
+                            eps,
+                            weight_decay,
+                            momentum,
+                            neg_lr,
+                            minus_one,
+                        };
+                        let (l2, low) = (
+                            c.weight_decay != 0.0,
+                            one_minus_alpha.abs() < T::from_f64(0.5),
+                        );
+                        let ga = state.grad_avg.as_mut().filter(|_| c.centered);
+                        let b = state.momentum_buffer.as_mut().filter(|_| c.momentum > 0.0);
+                        // Absent buffers become empty slices that the loop never touches.
+                        let ga = ga.map_or(Some(&mut [][..]), |t| t.as_slice_mut());
+                        let b = b.map_or(Some(&mut [][..]), |t| t.as_slice_mut());
+                        if let (Some(p), Some(g), Some(ga), Some(b)) =
+                            (param.as_slice_mut(), grad.as_slice(), ga, b)
+                        {
+                            return dispatch_bools!(
+                                rmsprop_slices::<_>(&scalars, p, g, v, ga, b);
+                                c.maximize, l2, c.centered, c.momentum > 0.0, low
+                            );
+                        }
+                    }
                     // Each combination of optional buffers gets its own loop; an absent buffer
                     // is replaced by a scratch value that the update does not use.
                     let mut unused_b = T::zero();

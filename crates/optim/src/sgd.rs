@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::{Core, check_grad_shape};
 use crate::error::check_non_negative;
+use crate::kernel::dispatch_bools;
 use crate::{GroupOptions, OptimError, Optimizer, OptimizerState, ParamGroup, SgdState};
 
 /// Options of [`Sgd`], with PyTorch's defaults.
@@ -73,6 +74,66 @@ fn validate(options: &GroupOptions) -> Result<(), OptimError> {
         });
     }
     Ok(())
+}
+
+/// `g` after maximize and weight decay (the `direction` closure of [`Sgd::step`]).
+#[inline(always)]
+fn direction<T: Float, const MAXIMIZE: bool, const L2: bool>(weight_decay: T, g: T, p: T) -> T {
+    let g = if MAXIMIZE { -g } else { g };
+    if L2 { g + weight_decay * p } else { g }
+}
+
+/// One step without momentum over contiguous buffers of equal length.
+fn sgd_slices<T: Float, const MAXIMIZE: bool, const L2: bool>(
+    neg_lr: T,
+    weight_decay: T,
+    p: &mut [T],
+    g: &[T],
+) {
+    let g = &g[..p.len()];
+    for (p, &g) in p.iter_mut().zip(g) {
+        *p = *p + neg_lr * direction::<T, MAXIMIZE, L2>(weight_decay, g, *p);
+    }
+}
+
+/// The per-tensor scalars of a momentum step, each rounded to the element type.
+struct MomentumScalars<T> {
+    neg_lr: T,
+    weight_decay: T,
+    momentum: T,
+    one_minus_dampening: T,
+}
+
+/// One step with momentum over contiguous buffers of equal length; `FIRST` copies the
+/// gradient into the buffer instead of averaging.
+fn momentum_slices<
+    T: Float,
+    const MAXIMIZE: bool,
+    const L2: bool,
+    const FIRST: bool,
+    const NESTEROV: bool,
+>(
+    s: &MomentumScalars<T>,
+    p: &mut [T],
+    g: &[T],
+    b: &mut [T],
+) {
+    let n = p.len();
+    let (g, b) = (&g[..n], &mut b[..n]);
+    for i in 0..n {
+        let g = direction::<T, MAXIMIZE, L2>(s.weight_decay, g[i], p[i]);
+        b[i] = if FIRST {
+            g
+        } else {
+            b[i] * s.momentum + s.one_minus_dampening * g
+        };
+        let d = if NESTEROV {
+            g + s.momentum * b[i]
+        } else {
+            b[i]
+        };
+        p[i] += s.neg_lr * d;
+    }
 }
 
 /// Stochastic gradient descent, like `torch.optim.SGD`.
@@ -166,7 +227,12 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
                             g
                         }
                     };
+                    let l2 = c.weight_decay != 0.0;
                     if c.momentum == 0.0 {
+                        if let (Some(p), Some(g)) = (param.as_slice_mut(), grad.as_slice()) {
+                            let (neg_lr, wd) = (neg_lr, weight_decay);
+                            return dispatch_bools!(sgd_slices::<_>(neg_lr, wd, p, g); c.maximize, l2);
+                        }
                         Zip::from(param.array_mut())
                             .and(grad.array())
                             .for_each(|p, &g| *p = *p + neg_lr * direction(g, *p));
@@ -180,6 +246,18 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
                     let buf = state
                         .momentum_buffer
                         .get_or_insert_with(|| grad.zeros_like());
+                    if let (Some(p), Some(g), Some(b)) =
+                        (param.as_slice_mut(), grad.as_slice(), buf.as_slice_mut())
+                    {
+                        let s = MomentumScalars {
+                            neg_lr,
+                            weight_decay,
+                            momentum,
+                            one_minus_dampening,
+                        };
+                        return dispatch_bools!(momentum_slices::<_>(&s, p, g, b);
+                            c.maximize, l2, first, c.nesterov);
+                    }
                     Zip::from(param.array_mut())
                         .and(grad.array())
                         .and(buf.array_mut())
