@@ -19,6 +19,23 @@ use ndarray::{ArrayView2, ArrayViewMut2, linalg::general_mat_mul};
 use crate::Float;
 use crate::threads::{PARALLEL_MIN_FLOPS, pool};
 
+mod small;
+
+/// Products with at most this many multiply-adds (`m·n·k`) run on the small kernel
+/// ([`small`]) instead of the `gemm` crate.
+pub(crate) const SMALL_MAX_FLOPS: usize = 1 << 15;
+
+/// Which kernel computes a product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kernel {
+    /// The small kernel up to [`SMALL_MAX_FLOPS`], else the `gemm` crate.
+    Auto,
+    /// Always the small kernel (for benchmarks and tests).
+    Small,
+    /// Always the `gemm` crate (for benchmarks and tests).
+    Packed,
+}
+
 /// Writes `a · b` into `c` (overwriting it).
 ///
 /// Callers check the shapes: `a` is `[m, k]`, `b` is `[k, n]`, `c` is `[m, n]`.
@@ -26,6 +43,16 @@ pub(crate) fn matmul_into<T: Float>(
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
     c: ArrayViewMut2<'_, T>,
+) {
+    matmul_into_with(a, b, c, Kernel::Auto);
+}
+
+/// [`matmul_into`] on a chosen kernel.
+pub(crate) fn matmul_into_with<T: Float>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    c: ArrayViewMut2<'_, T>,
+    kernel: Kernel,
 ) {
     let (m, k) = a.dim();
     let n = b.dim().1;
@@ -40,6 +67,10 @@ pub(crate) fn matmul_into<T: Float>(
         return;
     }
     let flops = m * n * k;
+    if kernel == Kernel::Small || (kernel == Kernel::Auto && flops <= SMALL_MAX_FLOPS) {
+        small::small_into(a, b, c);
+        return;
+    }
     let is_f32 = TypeId::of::<T>() == TypeId::of::<f32>();
     let is_f64 = TypeId::of::<T>() == TypeId::of::<f64>();
     if !(is_f32 || is_f64) {
@@ -124,34 +155,111 @@ mod tests {
             .unwrap()
     }
 
+    /// Every layout of both operands: row-major, transposed views, and views that skip every
+    /// other row and column (neither stride is 1).
+    fn layouts(x: &Array2<f64>) -> [(Array2<f64>, bool, bool); 3] {
+        let (r, c) = x.dim();
+        let mut spread = Array2::from_elem((2 * r, 2 * c), f64::NAN);
+        spread.slice_mut(ndarray::s![..;2, ..;2]).assign(x);
+        [
+            (x.clone(), false, false),
+            (x.t().as_standard_layout().into_owned(), true, false),
+            (spread, false, true),
+        ]
+    }
+
+    fn view((x, transposed, spread): &(Array2<f64>, bool, bool)) -> ArrayView2<'_, f64> {
+        match (transposed, spread) {
+            (true, _) => x.t(),
+            (false, true) => x.slice(ndarray::s![..;2, ..;2]),
+            (false, false) => x.view(),
+        }
+    }
+
     #[test]
     fn every_path_and_layout_matches_the_definition() {
         let mut rng = Rng::seed_from_u64(5);
-        // Tiny, medium (one thread), large (threaded), and an empty inner extent.
-        for &(m, k, n) in &[
+        // Tiny (W1's shapes, widths around the small kernel's register block, m or n = 1),
+        // medium (one thread), large (threaded), and an empty inner extent.
+        let shapes = [
+            (120, 4, 8),
+            (120, 9, 3),
+            (3, 120, 9),
+            (9, 120, 8),
             (3, 4, 5),
+            (5, 3, 17),
+            (7, 2, 16),
             (1, 7, 1),
+            (1, 5, 9),
+            (6, 5, 1),
             (40, 30, 50),
             (150, 130, 140),
             (4, 0, 3),
-        ] {
+        ];
+        for &(m, k, n) in &shapes {
             let a = random(&mut rng, m, k);
             let b = random(&mut rng, k, n);
-            let at = a.t().as_standard_layout().into_owned();
-            let bt = b.t().as_standard_layout().into_owned();
             let want = reference(&a, &b);
-            for (av, bv) in [
-                (a.view(), b.view()),
-                (at.t(), b.view()),
-                (a.view(), bt.t()),
-                (at.t(), bt.t()),
-            ] {
-                let mut c = Array2::from_elem((m, n), f64::NAN);
-                matmul_into(av, bv, c.view_mut());
-                let err = (&c - &want).iter().fold(0.0f64, |e, x| e.max(x.abs()));
-                assert!(err < 1e-12, "{m}x{k}x{n}: error {err}");
+            let small = m * n * k <= 20_000;
+            let kernels: &[Kernel] = if small {
+                &[Kernel::Auto, Kernel::Small, Kernel::Packed]
+            } else {
+                &[Kernel::Auto, Kernel::Packed]
+            };
+            for al in &layouts(&a) {
+                for bl in &layouts(&b) {
+                    for &kernel in kernels {
+                        let mut c = Array2::from_elem((m, n), f64::NAN);
+                        matmul_into_with(view(al), view(bl), c.view_mut(), kernel);
+                        let err = (&c - &want).iter().fold(0.0f64, |e, x| e.max(x.abs()));
+                        assert!(err < 1e-12, "{m}x{k}x{n} {kernel:?}: error {err}");
+                        // The same in f32, against the f64 definition.
+                        let (a32, b32) = (view(al).mapv(|x| x as f32), view(bl).mapv(|x| x as f32));
+                        let mut c32 = Array2::from_elem((m, n), f32::NAN);
+                        matmul_into_with(a32.view(), b32.view(), c32.view_mut(), kernel);
+                        let err = (&c32.mapv(f64::from) - &want)
+                            .iter()
+                            .fold(0.0f64, |e, x| e.max(x.abs()));
+                        assert!(err < 1e-4, "f32 {m}x{k}x{n} {kernel:?}: error {err}");
+                    }
+                }
             }
         }
+    }
+
+    #[test]
+    fn the_small_kernel_writes_into_strided_outputs() {
+        let mut rng = Rng::seed_from_u64(7);
+        let (a, b) = (random(&mut rng, 5, 3), random(&mut rng, 3, 10));
+        let want = reference(&a, &b);
+        // A transposed output, and one that skips every other column.
+        let mut ct = Array2::from_elem((10, 5), f64::NAN);
+        matmul_into_with(
+            a.view(),
+            b.view(),
+            ct.view_mut().reversed_axes(),
+            Kernel::Small,
+        );
+        assert_eq!(ct.t(), matmul_reference_rounding(&a, &b));
+        let mut cs = Array2::from_elem((5, 20), f64::NAN);
+        matmul_into_with(
+            a.view(),
+            b.view(),
+            cs.slice_mut(ndarray::s![.., ..;2]),
+            Kernel::Small,
+        );
+        let err = (&cs.slice(ndarray::s![.., ..;2]) - &want)
+            .iter()
+            .fold(0.0f64, |e, x| e.max(x.abs()));
+        assert!(err < 1e-12, "error {err}");
+        assert!(cs.slice(ndarray::s![.., 1..;2]).iter().all(|x| x.is_nan()));
+    }
+
+    /// The small kernel into a fresh row-major output, to compare other outputs with.
+    fn matmul_reference_rounding(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
+        let mut c = Array2::from_elem((a.dim().0, b.dim().1), f64::NAN);
+        matmul_into_with(a.view(), b.view(), c.view_mut(), Kernel::Small);
+        c
     }
 
     #[test]
