@@ -34,6 +34,9 @@ pub(crate) enum Kernel {
     Small,
     /// Always the `gemm` crate (for benchmarks and tests).
     Packed,
+    /// The small kernel's portable path, which CPUs without AVX2 and FMA run.
+    #[cfg(test)]
+    SmallPortable,
 }
 
 /// Writes `a · b` into `c` (overwriting it).
@@ -67,6 +70,11 @@ pub(crate) fn matmul_into_with<T: Float>(
         return;
     }
     let flops = m * n * k;
+    #[cfg(test)]
+    if kernel == Kernel::SmallPortable {
+        small::packed(a, b, c);
+        return;
+    }
     if kernel == Kernel::Small || (kernel == Kernel::Auto && flops <= SMALL_MAX_FLOPS) {
         small::small_into(a, b, c);
         return;
@@ -202,7 +210,12 @@ mod tests {
             let want = reference(&a, &b);
             let small = m * n * k <= 20_000;
             let kernels: &[Kernel] = if small {
-                &[Kernel::Auto, Kernel::Small, Kernel::Packed]
+                &[
+                    Kernel::Auto,
+                    Kernel::Small,
+                    Kernel::Packed,
+                    Kernel::SmallPortable,
+                ]
             } else {
                 &[Kernel::Auto, Kernel::Packed]
             };
