@@ -23,7 +23,7 @@ mod small;
 
 /// Products with at most this many multiply-adds (`m·n·k`) run on the small kernel
 /// ([`small`]) instead of the `gemm` crate.
-pub(crate) const SMALL_MAX_FLOPS: usize = 1 << 15;
+pub(crate) const SMALL_MAX_FLOPS: usize = 1 << 14;
 
 /// Which kernel computes a product.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
