@@ -3,23 +3,25 @@
 //! than the arithmetic itself. W1's products (`[120, 4] · [4, 8]`, `[9, 120] · [120, 8]`, …)
 //! take a few thousand multiply-adds each.
 //!
-//! Both operands are first copied into small scratch buffers whose layout makes the inner loop
-//! a run of whole fixed-size arrays, which LLVM turns into SIMD code whatever the operands'
-//! strides (`x·Wᵀ` and `Gᵀ·X` arrive as transposed views):
+//! Each block of `C` (up to 8 rows by one vector of columns) is `Σ_p A[rows, p] ⊗ B[p, cols]`,
+//! accumulated in registers (one independent sum per row, so the multiply-adds pipeline) and
+//! written once. Every `C[i, j]` is the sum over `p` in increasing order, on one thread, so
+//! results do not depend on the thread count.
+//!
+//! On x86-64 CPUs with AVX2 and FMA (detected at run time, as the release build targets plain
+//! x86-64) that loop is written with intrinsics (LLVM does not vectorize accumulators that
+//! stay in registers): `A[i, p]` is broadcast straight from `A` whatever its strides (`Gᵀ·X`
+//! arrives as a transposed view), `B`'s row segment is one load, masked at the right edge, and
+//! `B` is copied to row-major first only when its rows are not contiguous (`x·Wᵀ`, where it
+//! is the small weight). Elsewhere (the portable path) both operands are packed into scratch
+//! buffers:
 //!
 //! - `B` (`[k, n]`) becomes panels of [`W`] columns: panel `q` holds `B[p, qW..qW+W]` for
 //!   every `p` in turn, zero past column `n`;
 //! - `A` (`[m, k]`) becomes blocks of [`R`] rows: block `s` holds `A[sR..sR+R, p]` for every
-//!   `p` in turn, zero past row `m`.
+//!   `p` in turn, zero past row `m`;
 //!
-//! Each `R × W` block of `C` is then `Σ_p A[rows, p] ⊗ B[p, cols]`, accumulated in registers
-//! (`R·W` independent sums, so the multiply-adds pipeline) and written once. Every `C[i, j]` is
-//! the sum over `p` in increasing order, on one thread.
-//!
-//! On x86-64 CPUs with AVX2 and FMA (detected at run time, as the release build targets plain
-//! x86-64) the block loop is written with those intrinsics: LLVM does not vectorize register
-//! accumulators that never touch memory, so the portable loop stays scalar. Elsewhere (and for
-//! other element types) it is plain multiplies and adds.
+//! and each `R × W` block is plain multiplies and adds.
 
 use std::any::TypeId;
 
@@ -27,9 +29,9 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 
 use crate::Float;
 
-/// Columns of `C` per register block: one AVX register of `f32`.
+/// Columns of `C` per block on the portable path.
 const W: usize = 8;
-/// Rows of `C` per register block.
+/// Rows of `C` per block on the portable path.
 const R: usize = 4;
 
 /// Writes `a · b` into `c` (overwriting it); shapes as in [`super::matmul_into`], `k > 0`.
