@@ -28,8 +28,8 @@ mod small;
 
 /// Products with at most this many multiply-adds (`m·n·k`) run on the small kernel
 /// ([`small`]) instead of the `gemm` crate. Measured (both kernels, same run, f32): the small
-/// kernel is 2–5× faster at W1's shapes (≤ 8,640), 1.5× faster at 16³ = 4,096, and 1.5×
-/// slower at 32³ = 32,768; the threshold sits between the last two.
+/// kernel is 1.5–5× faster at W1's shapes (≤ 8,640), 2× at 16³ = 4,096, 1.3× at 24³ = 13,824,
+/// and 1.4× slower at 32³ = 32,768; the threshold sits between the last two.
 pub(crate) const SMALL_MAX_FLOPS: usize = 1 << 14;
 
 /// Which kernel computes a product.
