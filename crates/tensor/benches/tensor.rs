@@ -14,8 +14,6 @@ fn matmul(c: &mut Criterion) {
         (256, 784, 512),
         (256, 512, 512),
         (512, 256, 784),
-        (120, 4, 8),
-        (120, 8, 9),
     ] {
         let a = Tensor::<f32>::randn(&[n, k], &mut rng);
         let b = Tensor::<f32>::randn(&[k, m], &mut rng);
@@ -23,6 +21,50 @@ fn matmul(c: &mut Criterion) {
         group.bench_function(format!("{n}x{k}x{m}"), |bench| {
             bench.iter(|| black_box(a.matmul(&b)))
         });
+    }
+    group.finish();
+}
+
+/// W1's products in the three layouts they arrive in (`x·Wᵀ`, `G·W`, `Gᵀ·X`), and square and
+/// rectangular products around the threshold, each on the small-product kernel and on the
+/// packed `gemm` crate, interleaved in one run: what `SMALL_MAX_FLOPS` is set from.
+fn small_matmul(c: &mut Criterion) {
+    let mut rng = Rng::seed_from_u64(3);
+    let mut group = c.benchmark_group("small matmul");
+    // (m, k, n, layout): "a.bT" is x·Wᵀ with W [n, k], "a.b" is G·W, "aT.b" is Gᵀ·X with G [k, m].
+    let shapes: &[(usize, usize, usize, &str)] = &[
+        (120, 4, 8, "a.bT"),
+        (120, 8, 9, "a.bT"),
+        (120, 9, 3, "a.bT"),
+        (120, 3, 9, "a.b"),
+        (120, 9, 8, "a.b"),
+        (3, 120, 9, "aT.b"),
+        (9, 120, 8, "aT.b"),
+        (8, 120, 4, "aT.b"),
+        (16, 16, 16, "a.b"),
+        (24, 24, 24, "a.b"),
+        (32, 32, 32, "a.b"),
+        (48, 48, 48, "a.b"),
+        (64, 64, 64, "a.b"),
+        (64, 64, 64, "a.bT"),
+        (64, 64, 64, "aT.b"),
+        (96, 96, 96, "a.b"),
+        (256, 32, 32, "a.bT"),
+        (32, 256, 32, "aT.b"),
+        (256, 64, 10, "a.bT"),
+    ];
+    for &(m, k, n, layout) in shapes {
+        let (ta, tb) = (layout.starts_with("aT"), layout.ends_with("bT"));
+        let a_shape = if ta { [k, m] } else { [m, k] };
+        let b_shape = if tb { [n, k] } else { [k, n] };
+        let a = Tensor::<f32>::randn(&a_shape, &mut rng);
+        let b = Tensor::<f32>::randn(&b_shape, &mut rng);
+        group.throughput(Throughput::Elements((2 * m * k * n) as u64));
+        for (name, kernel) in [("small", Some(true)), ("gemm", Some(false))] {
+            group.bench_function(format!("{m}x{k}x{n} {layout} {name}"), |bench| {
+                bench.iter(|| black_box(a.matmul_on_kernel(&b, ta, tb, kernel)))
+            });
+        }
     }
     group.finish();
 }
@@ -58,5 +100,5 @@ fn reductions(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, matmul, elementwise, reductions);
+criterion_group!(benches, matmul, small_matmul, elementwise, reductions);
 criterion_main!(benches);

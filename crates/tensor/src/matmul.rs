@@ -2,7 +2,7 @@
 
 use ndarray::{Array2, Array3, ArrayView2, Ix2, Ix3, IxDyn};
 
-use crate::gemm::matmul_into;
+use crate::gemm::{Kernel, matmul_into, matmul_into_with};
 use crate::{Float, Tensor};
 
 impl<T: Float> Tensor<T> {
@@ -97,6 +97,51 @@ impl<T: Float> Tensor<T> {
             "t_matmul: shapes {sa:?} and {sb:?} are not compatible for aᵀ × b"
         );
         product(self.view2().reversed_axes(), other.view2())
+    }
+}
+
+impl<T: Float> Tensor<T> {
+    /// `op(self) · op(other)` for 2-D operands, where `op` transposes (as a view) when the
+    /// flag says so, on a chosen kernel: `Some(true)` the small-product kernel, `Some(false)`
+    /// the packed `gemm` crate, `None` the automatic choice of [`Tensor::matmul`]. For the
+    /// benchmark that sets the size threshold between the two; not a stable API.
+    ///
+    /// # Panics
+    ///
+    /// If an operand is not 2-D or the inner extents differ.
+    #[doc(hidden)]
+    #[track_caller]
+    pub fn matmul_on_kernel(
+        &self,
+        other: &Tensor<T>,
+        transpose_self: bool,
+        transpose_other: bool,
+        small: Option<bool>,
+    ) -> Tensor<T> {
+        let (sa, sb) = (self.shape(), other.shape());
+        assert!(
+            sa.len() == 2 && sb.len() == 2,
+            "matmul_on_kernel: {sa:?}, {sb:?}"
+        );
+        let a = if transpose_self {
+            self.view2().reversed_axes()
+        } else {
+            self.view2()
+        };
+        let b = if transpose_other {
+            other.view2().reversed_axes()
+        } else {
+            other.view2()
+        };
+        assert_eq!(a.dim().1, b.dim().0, "matmul_on_kernel: {sa:?}, {sb:?}");
+        let kernel = match small {
+            Some(true) => Kernel::Small,
+            Some(false) => Kernel::Packed,
+            None => Kernel::Auto,
+        };
+        let mut c = Array2::<T>::zeros((a.dim().0, b.dim().1));
+        matmul_into_with(a, b, c.view_mut(), kernel);
+        Tensor::from_array(c.into_dimensionality::<IxDyn>().expect("2-d to dyn"))
     }
 }
 
