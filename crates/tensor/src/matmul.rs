@@ -2,7 +2,7 @@
 
 use ndarray::{Array2, Array3, ArrayView2, Ix2, Ix3, IxDyn};
 
-use crate::gemm::{Kernel, matmul_into, matmul_into_with};
+use crate::gemm::{Kernel, matmul_into, matmul_into_with, matmul_new};
 use crate::{Float, Tensor};
 
 impl<T: Float> Tensor<T> {
@@ -147,8 +147,7 @@ impl<T: Float> Tensor<T> {
 
 /// `a · b` into a new row-major tensor (shapes checked by the caller).
 fn product<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Tensor<T> {
-    let mut c = Array2::<T>::zeros((a.dim().0, b.dim().1));
-    matmul_into(a, b, c.view_mut());
+    let c = matmul_new(a, b);
     Tensor::from_array(c.into_dimensionality::<IxDyn>().expect("2-d to dyn"))
 }
 

@@ -34,6 +34,19 @@ const W: usize = 8;
 /// Rows of `C` per block on the portable path.
 const R: usize = 4;
 
+/// Whether [`small_into`] runs the AVX2 + FMA kernel here (for f32 and f64), which stores
+/// every element of `C` without reading it.
+pub(super) fn has_direct_kernel() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// Writes `a · b` into `c` (overwriting it); shapes as in [`super::matmul_into`], `k > 0`.
 pub(super) fn small_into<T: Float>(
     a: ArrayView2<'_, T>,
@@ -42,8 +55,7 @@ pub(super) fn small_into<T: Float>(
 ) {
     #[cfg(target_arch = "x86_64")]
     if (TypeId::of::<T>() == TypeId::of::<f32>() || TypeId::of::<T>() == TypeId::of::<f64>())
-        && std::arch::is_x86_feature_detected!("avx2")
-        && std::arch::is_x86_feature_detected!("fma")
+        && has_direct_kernel()
     {
         direct(a, b, c);
         return;
