@@ -7,6 +7,8 @@ use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 use rand_distr::Distribution;
 use serde::{Serialize, de::DeserializeOwned};
 
+use crate::vmath;
+
 /// The name of an element type, as stored in files (safetensors, checkpoints).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum DType {
@@ -77,10 +79,51 @@ pub trait Float:
     fn to_le_bytes_vec(data: &[Self]) -> Vec<u8>;
     /// Reads little-endian bytes; `None` when the length is not a multiple of the element size.
     fn from_le_bytes_slice(bytes: &[u8]) -> Option<Vec<Self>>;
+
+    /// `dst[i] = e^src[i]` for every element. `f32` uses a vectorized kernel within 1 ulp
+    /// of the exact result (overflow gives +∞, underflow 0, NaN stays NaN); `f64` calls
+    /// the standard library per element.
+    ///
+    /// # Panics
+    ///
+    /// If the lengths differ.
+    fn exp_slice(src: &[Self], dst: &mut [Self]) {
+        assert_eq!(src.len(), dst.len(), "exp_slice: lengths differ");
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = s.exp();
+        }
+    }
+
+    /// `dst[i] = ln src[i]` for every element (ln 0 = -∞, negative → NaN). `f32` uses a
+    /// vectorized kernel within 1 ulp; `f64` calls the standard library per element.
+    ///
+    /// # Panics
+    ///
+    /// If the lengths differ.
+    fn ln_slice(src: &[Self], dst: &mut [Self]) {
+        assert_eq!(src.len(), dst.len(), "ln_slice: lengths differ");
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = s.ln();
+        }
+    }
+
+    /// `x[i] = e^x[i]` for every element, computed as [`exp_slice`](Float::exp_slice).
+    fn exp_in_place(x: &mut [Self]) {
+        for v in x.iter_mut() {
+            *v = v.exp();
+        }
+    }
+
+    /// `x[i] = ln x[i]` for every element, computed as [`ln_slice`](Float::ln_slice).
+    fn ln_in_place(x: &mut [Self]) {
+        for v in x.iter_mut() {
+            *v = v.ln();
+        }
+    }
 }
 
 macro_rules! impl_float {
-    ($t:ty, $dtype:expr, $erf:path, $n:expr) => {
+    ($t:ty, $dtype:expr, $erf:path, $n:expr, { $($extra:item)* }) => {
         impl Float for $t {
             const DTYPE: DType = $dtype;
             #[inline]
@@ -126,9 +169,23 @@ macro_rules! impl_float {
                         .collect(),
                 )
             }
+            $($extra)*
         }
     };
 }
 
-impl_float!(f32, DType::F32, libm::erff, 4);
-impl_float!(f64, DType::F64, libm::erf, 8);
+impl_float!(f32, DType::F32, libm::erff, 4, {
+    fn exp_slice(src: &[Self], dst: &mut [Self]) {
+        vmath::exp_f32_slice(src, dst);
+    }
+    fn ln_slice(src: &[Self], dst: &mut [Self]) {
+        vmath::ln_f32_slice(src, dst);
+    }
+    fn exp_in_place(x: &mut [Self]) {
+        vmath::exp_f32_in_place(x);
+    }
+    fn ln_in_place(x: &mut [Self]) {
+        vmath::ln_f32_in_place(x);
+    }
+});
+impl_float!(f64, DType::F64, libm::erf, 8, {});

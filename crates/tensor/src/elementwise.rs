@@ -98,10 +98,7 @@ unary_ops! {
     neg => |x| -x;
     /// Elementwise `|x|`.
     abs => |x| x.abs();
-    /// Elementwise `e^x`.
-    exp => |x| x.exp();
-    /// Elementwise natural logarithm.
-    log => |x| x.ln();
+    // `exp` and `log` live in `vmath.rs` (vectorized slice kernels).
     /// Elementwise sine.
     sin => |x| x.sin();
     /// Elementwise cosine.

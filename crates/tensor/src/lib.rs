@@ -46,6 +46,7 @@ mod reduce;
 mod shape;
 mod tensor;
 mod threads;
+mod vmath;
 
 pub use broadcast::broadcast_shape;
 pub use element::{DType, Float};

@@ -14,13 +14,15 @@
 //!
 //! Derivative: ∂loss_n/∂x_nc = S_n · softmax_nc - q_nc, so dx = dy_n · (S_n · p_nc - q_nc)
 //! with p = e^{x - lse}. It is smooth everywhere (no kinks). The first-order backward is one
-//! loop over the rows using the saved lse_n; when the backward is itself recorded
+//! pass over the rows using the saved lse_n (p for the whole matrix through the vectorized
+//! exp kernel, then the coefficients row by row); when the backward is itself recorded
 //! (`create_graph`), the same formula is built from Var ops (p from a log-sum-exp whose
 //! max shift is a constant), so second derivatives are exact. Saves lse (N values) and the
 //! target description; q is treated as a constant (no gradient flows to targets).
 
 use backprop_tensor::{Float, Rng, Tensor};
 
+use super::logsumexp::row_logsumexp;
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::mode::is_grad_enabled;
 use crate::{Backward, BackwardCtx, Var};
@@ -217,21 +219,16 @@ impl<T: Float> Var<T> {
 
         let x = Contiguous::new(&x);
         let xs = x.slice();
-        let mut lse = Vec::with_capacity(n_rows);
-        let mut loss = Vec::with_capacity(n_rows);
-        for n in 0..n_rows {
-            let row = &xs[n * c..(n + 1) * c];
-            let m = row.iter().copied().fold(T::neg_infinity(), T::max);
-            // An all -inf row would give m - m = NaN; its log-sum-exp is -inf anyway.
-            let m = if m.is_finite() { m } else { T::zero() };
-            let z: T = row.iter().map(|&v| (v - m).exp()).sum();
-            let l = m + z.ln();
-            // Σ q (lse - x) term by term: no cancellation between two large sums.
-            let mut acc = T::zero();
-            coef.row(n, |cls, q| acc += q * (l - row[cls]));
-            loss.push(acc);
-            lse.push(l);
-        }
+        let lse = row_logsumexp(xs, n_rows, c);
+        let loss: Vec<T> = (0..n_rows)
+            .map(|n| {
+                let (row, l) = (&xs[n * c..(n + 1) * c], lse[n]);
+                // Σ q (lse - x) term by term: no cancellation between two large sums.
+                let mut acc = T::zero();
+                coef.row(n, |cls, q| acc += q * (l - row[cls]));
+                acc
+            })
+            .collect();
         let out = Tensor::from_vec(loss, &[n_rows]).expect("n_rows values");
         let backward = CrossEntropyBackward {
             target,
@@ -307,24 +304,49 @@ impl<T: Float> Backward<T> for CrossEntropyBackward<T> {
                 .mul(&g.reshape(&[n_rows, 1]));
             return vec![Some(dx)];
         }
-        let (x, g) = (x.data(), g.data());
-        let (x, g) = (Contiguous::new(&x), Contiguous::new(&g));
+        let dx = self.gradient(&x.data(), &g.data());
+        vec![Some(Var::new(dx))]
+    }
+
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        Some(vec![Some(self.gradient(&ctx.input(0).data(), g))])
+    }
+}
+
+impl<T: Float> CrossEntropyBackward<T> {
+    /// dx_nc = dy_n · (S_n · e^{x_nc - lse_n} - q_nc) on plain tensors.
+    fn gradient(&self, x: &Tensor<T>, g: &Tensor<T>) -> Tensor<T> {
+        let shape = x.shape().to_vec();
+        let (n_rows, c) = (shape[0], shape[1]);
+        let coef = self.coefficients(c);
+        let (x, g) = (Contiguous::new(x), Contiguous::new(g));
         let (xs, gs) = (x.slice(), g.slice());
+        // p = e^{x - lse} for the whole matrix in one vectorized pass.
+        let mut p = vec![T::zero(); n_rows * c];
+        for n in 0..n_rows {
+            let l = self.lse[n];
+            for (pv, &v) in p[n * c..(n + 1) * c].iter_mut().zip(&xs[n * c..(n + 1) * c]) {
+                *pv = v - l;
+            }
+        }
+        T::exp_in_place(&mut p);
         let mut dx = vec![T::zero(); n_rows * c];
         for n in 0..n_rows {
-            let row = &xs[n * c..(n + 1) * c];
             let d = &mut dx[n * c..(n + 1) * c];
             let gn = gs[n];
             let s = coef.row(n, |cls, q| d[cls] -= q * gn);
             if s != T::zero() {
-                let (l, k) = (self.lse[n], s * gn);
-                for (dv, &v) in d.iter_mut().zip(row) {
-                    *dv += k * (v - l).exp();
+                let k = s * gn;
+                for (dv, &pv) in d.iter_mut().zip(&p[n * c..(n + 1) * c]) {
+                    *dv += k * pv;
                 }
             }
         }
-        let dx = Tensor::from_vec(dx, &shape).expect("same shape as the logits");
-        vec![Some(Var::new(dx))]
+        Tensor::from_vec(dx, &shape).expect("same shape as the logits")
     }
 }
 

@@ -8,7 +8,7 @@
 
 use backprop_tensor::{Float, Rng, Tensor};
 
-use super::softmax::{check_axis, reduced_shape_for};
+use super::softmax::{check_axis, last_axis_rows, reduced_shape_for, row_max};
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
 
@@ -36,9 +36,28 @@ impl<T: Float> Var<T> {
         let y = {
             let x = self.data();
             check_axis("log_softmax", x.shape(), axis);
-            let shifted = x.sub(&x.max(&[axis], true));
-            let log_norm = shifted.exp().sum(&[axis], true).log();
-            shifted.sub(&log_norm)
+            match last_axis_rows(&x).filter(|_| axis + 1 == x.ndim()) {
+                Some((xs, rows, c)) => {
+                    let shifted = shift_rows(xs, c);
+                    let mut e = shifted.clone();
+                    T::exp_in_place(&mut e);
+                    let mut log_norm: Vec<T> =
+                        e.chunks_exact(c).map(|r| r.iter().copied().sum()).collect();
+                    T::ln_in_place(&mut log_norm);
+                    let mut y = shifted;
+                    for (row, &l) in y.chunks_exact_mut(c).zip(&log_norm).take(rows) {
+                        for v in row.iter_mut() {
+                            *v -= l;
+                        }
+                    }
+                    Tensor::from_vec(y, x.shape()).expect("same shape as the input")
+                }
+                None => {
+                    let shifted = x.sub(&x.max(&[axis], true));
+                    let log_norm = shifted.exp().sum(&[axis], true).log();
+                    shifted.sub(&log_norm)
+                }
+            }
         };
         Var::from_op(
             "log_softmax",
@@ -49,6 +68,18 @@ impl<T: Float> Var<T> {
     }
 }
 
+/// x - m_row for every element of row-major rows of length `c` (m_row the row maximum).
+fn shift_rows<T: Float>(xs: &[T], c: usize) -> Vec<T> {
+    let mut shifted = xs.to_vec();
+    for row in shifted.chunks_exact_mut(c) {
+        let m = row_max(row);
+        for v in row.iter_mut() {
+            *v -= m;
+        }
+    }
+    shifted
+}
+
 struct LogSoftmaxBackward {
     axis: usize,
 }
@@ -56,6 +87,21 @@ struct LogSoftmaxBackward {
 impl<T: Float> Backward<T> for LogSoftmaxBackward {
     fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
         let softmax = ctx.output().data().exp();
+        if let (Some((ss, _, c)), Some(gs)) = (last_axis_rows(&softmax), g.as_slice()) {
+            if self.axis + 1 == softmax.ndim() {
+                // dx = g - softmax · Σ g, row by row on the slices.
+                let mut dx = gs.to_vec();
+                for (d, sm) in dx.chunks_exact_mut(c).zip(ss.chunks_exact(c)) {
+                    let total: T = d.iter().copied().sum();
+                    for (dv, &p) in d.iter_mut().zip(sm) {
+                        *dv -= p * total;
+                    }
+                }
+                return Some(vec![Some(
+                    Tensor::from_vec(dx, softmax.shape()).expect("same shape as the output"),
+                )]);
+            }
+        }
         let total = g.sum(&[self.axis], true);
         vec![Some(g.sub(&softmax.mul(&total)))]
     }

@@ -8,7 +8,7 @@
 
 use backprop_tensor::{Float, Rng, Tensor, reduced_shape};
 
-use super::softmax::reduced_shape_for;
+use super::softmax::{last_axis_rows, reduced_shape_for};
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
 
@@ -47,6 +47,20 @@ impl<T: Float> Var<T> {
         let kept = reduced_shape(&shape, axes, true);
         let y = {
             let x = self.data();
+            if let (Some((xs, rows, c)), [axis]) = (last_axis_rows(&x), axes) {
+                if *axis + 1 == shape.len() {
+                    let y = row_logsumexp(xs, rows, c);
+                    let y = Tensor::from_vec(y, &reduced_shape(&shape, axes, keepdim))
+                        .expect("one value per row");
+                    drop(x);
+                    return Var::from_op(
+                        "logsumexp",
+                        y,
+                        vec![self.clone()],
+                        LogsumexpBackward { kept },
+                    );
+                }
+            }
             let m = x
                 .max(axes, true)
                 .map(|m| if m.is_infinite() { T::zero() } else { m });
@@ -68,11 +82,49 @@ struct LogsumexpBackward {
 }
 
 impl<T: Float> Backward<T> for LogsumexpBackward {
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        let x = ctx.input(0).data();
+        let y = ctx.output().data().reshape(&self.kept);
+        Some(vec![Some(g.reshape(&self.kept).mul(&x.sub(&y).exp()))])
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         let y = ctx.output().reshape(&self.kept);
         let softmax = ctx.input(0).sub(&y).exp();
         vec![Some(g.reshape(&self.kept).mul(&softmax))]
     }
+}
+
+/// The log-sum-exp lse_n = m_n + ln Σ_c e^{x_nc - m_n} of each row of the row-major
+/// `[n_rows, c]` slice `xs`, with m_n the row maximum (replaced by 0 when it is not finite,
+/// so an all -∞ row gives -∞ rather than NaN). The exponentials and logarithms run over
+/// whole buffers through the slice kernels ([`Float::exp_in_place`]), not row by row, so
+/// they vectorize even for a handful of classes.
+pub(crate) fn row_logsumexp<T: Float>(xs: &[T], n_rows: usize, c: usize) -> Vec<T> {
+    let mut z = vec![T::zero(); n_rows * c];
+    let mut m = Vec::with_capacity(n_rows);
+    for n in 0..n_rows {
+        let row = &xs[n * c..(n + 1) * c];
+        let mn = row.iter().copied().fold(T::neg_infinity(), T::max);
+        let mn = if mn.is_finite() { mn } else { T::zero() };
+        for (zv, &v) in z[n * c..(n + 1) * c].iter_mut().zip(row) {
+            *zv = v - mn;
+        }
+        m.push(mn);
+    }
+    T::exp_in_place(&mut z);
+    let mut lse: Vec<T> = (0..n_rows)
+        .map(|n| z[n * c..(n + 1) * c].iter().copied().sum())
+        .collect();
+    T::ln_in_place(&mut lse);
+    for (l, mn) in lse.iter_mut().zip(m) {
+        *l += mn;
+    }
+    lse
 }
 
 pub(crate) fn cases(rng: &mut Rng) -> Vec<GradCase> {

@@ -34,8 +34,23 @@ impl<T: Float> Var<T> {
         let y = {
             let x = self.data();
             check_axis("softmax", x.shape(), axis);
-            let e = x.sub(&x.max(&[axis], true)).exp();
-            e.div(&e.sum(&[axis], true))
+            match last_axis_rows(&x).filter(|_| axis + 1 == x.ndim()) {
+                Some((xs, rows, c)) => {
+                    let mut e = shifted_exp(xs, rows, c);
+                    for row in 0..rows {
+                        let r = &mut e[row * c..(row + 1) * c];
+                        let s: T = r.iter().copied().sum();
+                        for v in r.iter_mut() {
+                            *v /= s;
+                        }
+                    }
+                    Tensor::from_vec(e, x.shape()).expect("same shape as the input")
+                }
+                None => {
+                    let e = x.sub(&x.max(&[axis], true)).exp();
+                    e.div(&e.sum(&[axis], true))
+                }
+            }
         };
         Var::from_op("softmax", y, vec![self.clone()], SoftmaxBackward { axis })
     }
@@ -54,11 +69,73 @@ pub(crate) fn check_axis(op: &str, shape: &[usize], axis: usize) {
     );
 }
 
+/// The row-major storage of `x` viewed as `[rows, c]` rows along the last axis, when `x`
+/// is row-major (the fast paths of the softmax family need contiguous rows).
+pub(crate) fn last_axis_rows<T: Float>(x: &Tensor<T>) -> Option<(&[T], usize, usize)> {
+    let c = *x.shape().last()?;
+    let xs = x.as_slice()?;
+    (c > 0).then(|| (xs, xs.len() / c, c))
+}
+
+/// The largest element of a row, NaN if any element is NaN (as [`Tensor::max`]).
+pub(crate) fn row_max<T: Float>(row: &[T]) -> T {
+    row.iter().fold(T::neg_infinity(), |m, &v| {
+        if v.is_nan() || m.is_nan() {
+            T::nan()
+        } else if v > m {
+            v
+        } else {
+            m
+        }
+    })
+}
+
+/// e^{x - m_row} for every element of the `[rows, c]` slice, m_row the row maximum; the
+/// exponentials run over the whole buffer at once through the vectorized kernel.
+pub(crate) fn shifted_exp<T: Float>(xs: &[T], rows: usize, c: usize) -> Vec<T> {
+    let mut e = xs.to_vec();
+    for row in e.chunks_exact_mut(c).take(rows) {
+        let m = row_max(row);
+        for v in row.iter_mut() {
+            *v -= m;
+        }
+    }
+    T::exp_in_place(&mut e);
+    e
+}
+
 struct SoftmaxBackward {
     axis: usize,
 }
 
 impl<T: Float> Backward<T> for SoftmaxBackward {
+    fn backward_fast(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: &Tensor<T>,
+    ) -> Option<Vec<Option<Tensor<T>>>> {
+        // dx = g·y - y · Σ(g·y), the same formula as `backward` on tensors.
+        let y = ctx.output().data();
+        let gy = g.mul(&y);
+        if let (Some((gys, rows, c)), Some(ys)) = (last_axis_rows(&gy), y.as_slice()) {
+            if self.axis + 1 == y.ndim() {
+                let mut dx = gys.to_vec();
+                for row in 0..rows {
+                    let r = row * c..(row + 1) * c;
+                    let s: T = gys[r.clone()].iter().copied().sum();
+                    for (d, &yv) in dx[r.clone()].iter_mut().zip(&ys[r]) {
+                        *d -= yv * s;
+                    }
+                }
+                return Some(vec![Some(
+                    Tensor::from_vec(dx, y.shape()).expect("same shape as the output"),
+                )]);
+            }
+        }
+        let s = gy.sum(&[self.axis], true);
+        Some(vec![Some(gy.sub(&y.mul(&s)))])
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         let y = ctx.output();
         let gy = g.mul(y);
