@@ -308,12 +308,8 @@ impl<T: Float> Backward<T> for CrossEntropyBackward<T> {
         vec![Some(Var::new(dx))]
     }
 
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
-        Some(vec![Some(self.gradient(&ctx.input(0).data(), g))])
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
+        vec![Some(self.gradient(&ctx.input(0).data(), &g))]
     }
 }
 

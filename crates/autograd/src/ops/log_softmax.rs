@@ -97,9 +97,9 @@ impl<T: Float> Backward<T> for LogSoftmaxBackward {
                         *dv -= p * total;
                     }
                 }
-                return Some(vec![Some(
+                return vec![Some(
                     Tensor::from_vec(dx, softmax.shape()).expect("same shape as the output"),
-                )]);
+                )];
             }
         }
         let total = g.sum(&[self.axis], true);

@@ -82,14 +82,10 @@ struct LogsumexpBackward {
 }
 
 impl<T: Float> Backward<T> for LogsumexpBackward {
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
         let x = ctx.input(0).data();
         let y = ctx.output().data().reshape(&self.kept);
-        Some(vec![Some(g.reshape(&self.kept).mul(&x.sub(&y).exp()))])
+        vec![Some(g.reshape(&self.kept).mul(&x.sub(&y).exp()))]
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

@@ -109,11 +109,7 @@ struct SoftmaxBackward {
 }
 
 impl<T: Float> Backward<T> for SoftmaxBackward {
-    fn backward_fast(
-        &self,
-        ctx: &BackwardCtx<'_, T>,
-        g: &Tensor<T>,
-    ) -> Option<Vec<Option<Tensor<T>>>> {
+    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
         // dx = g·y - y · Σ(g·y), the same formula as `backward` on tensors.
         let y = ctx.output().data();
         let gy = g.mul(&y);
@@ -127,13 +123,13 @@ impl<T: Float> Backward<T> for SoftmaxBackward {
                         *d -= yv * s;
                     }
                 }
-                return Some(vec![Some(
+                return vec![Some(
                     Tensor::from_vec(dx, y.shape()).expect("same shape as the output"),
-                )]);
+                )];
             }
         }
         let s = gy.sum(&[self.axis], true);
-        Some(vec![Some(gy.sub(&y.mul(&s)))])
+        vec![Some(gy.sub(&y.mul(&s)))]
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
