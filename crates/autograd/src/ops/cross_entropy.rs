@@ -322,23 +322,25 @@ impl<T: Float> CrossEntropyBackward<T> {
         let (x, g) = (Contiguous::new(x), Contiguous::new(g));
         let (xs, gs) = (x.slice(), g.slice());
         // p = e^{x - lse} for the whole matrix in one vectorized pass.
-        let mut p = vec![T::zero(); n_rows * c];
-        for n in 0..n_rows {
-            let l = self.lse[n];
-            for (pv, &v) in p[n * c..(n + 1) * c].iter_mut().zip(&xs[n * c..(n + 1) * c]) {
-                *pv = v - l;
+        let mut p = xs[..n_rows * c].to_vec();
+        if c > 0 {
+            for (row, &l) in p.chunks_exact_mut(c).zip(&self.lse) {
+                for v in row.iter_mut() {
+                    *v -= l;
+                }
             }
         }
         T::exp_in_place(&mut p);
         let mut dx = vec![T::zero(); n_rows * c];
-        for n in 0..n_rows {
-            let d = &mut dx[n * c..(n + 1) * c];
-            let gn = gs[n];
-            let s = coef.row(n, |cls, q| d[cls] -= q * gn);
-            if s != T::zero() {
-                let k = s * gn;
-                for (dv, &pv) in d.iter_mut().zip(&p[n * c..(n + 1) * c]) {
-                    *dv += k * pv;
+        if c > 0 {
+            for (n, (d, pr)) in dx.chunks_exact_mut(c).zip(p.chunks_exact(c)).enumerate() {
+                let gn = gs[n];
+                let s = coef.row(n, |cls, q| d[cls] -= q * gn);
+                if s != T::zero() {
+                    let k = s * gn;
+                    for (dv, &pv) in d.iter_mut().zip(pr) {
+                        *dv += k * pv;
+                    }
                 }
             }
         }

@@ -101,20 +101,30 @@ impl<T: Float> Backward<T> for LogsumexpBackward {
 /// whole buffers through the slice kernels ([`Float::exp_in_place`]), not row by row, so
 /// they vectorize even for a handful of classes.
 pub(crate) fn row_logsumexp<T: Float>(xs: &[T], n_rows: usize, c: usize) -> Vec<T> {
-    let mut z = vec![T::zero(); n_rows * c];
+    if c == 0 {
+        return vec![T::neg_infinity(); n_rows];
+    }
+    let mut z = xs[..n_rows * c].to_vec();
     let mut m = Vec::with_capacity(n_rows);
-    for n in 0..n_rows {
-        let row = &xs[n * c..(n + 1) * c];
-        let mn = row.iter().copied().fold(T::neg_infinity(), T::max);
+    for row in z.chunks_exact_mut(c) {
+        // The row's maximum, NaN skipped (as `fold(-inf, max)`); a non-finite one shifts
+        // by 0 so that an all -inf row gives -inf and an inf gives inf.
+        let mut mn = T::neg_infinity();
+        for &v in row.iter() {
+            if v > mn {
+                mn = v;
+            }
+        }
         let mn = if mn.is_finite() { mn } else { T::zero() };
-        for (zv, &v) in z[n * c..(n + 1) * c].iter_mut().zip(row) {
-            *zv = v - mn;
+        for v in row.iter_mut() {
+            *v -= mn;
         }
         m.push(mn);
     }
     T::exp_in_place(&mut z);
-    let mut lse: Vec<T> = (0..n_rows)
-        .map(|n| z[n * c..(n + 1) * c].iter().copied().sum())
+    let mut lse: Vec<T> = z
+        .chunks_exact(c)
+        .map(|row| row.iter().fold(T::zero(), |s, &v| s + v))
         .collect();
     T::ln_in_place(&mut lse);
     for (l, mn) in lse.iter_mut().zip(m) {
