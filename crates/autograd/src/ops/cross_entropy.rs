@@ -22,7 +22,7 @@
 
 use backprop_tensor::{Float, Rng, Tensor};
 
-use super::logsumexp::row_logsumexp;
+use super::logsumexp::{for_each_in_rows, row_logsumexp};
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::mode::is_grad_enabled;
 use crate::{Backward, BackwardCtx, Var};
@@ -323,13 +323,8 @@ impl<T: Float> CrossEntropyBackward<T> {
         let (xs, gs) = (x.slice(), g.slice());
         // p = e^{x - lse} for the whole matrix in one vectorized pass.
         let mut p = xs[..n_rows * c].to_vec();
-        if c > 0 {
-            for (row, &l) in p.chunks_exact_mut(c).zip(&self.lse) {
-                for v in row.iter_mut() {
-                    *v -= l;
-                }
-            }
-        }
+        let mut lse = self.lse.clone();
+        for_each_in_rows(&mut p, c, &mut lse, |v, l| *v -= *l);
         T::exp_in_place(&mut p);
         let mut dx = vec![T::zero(); n_rows * c];
         if c > 0 {

@@ -105,32 +105,57 @@ pub(crate) fn row_logsumexp<T: Float>(xs: &[T], n_rows: usize, c: usize) -> Vec<
         return vec![T::neg_infinity(); n_rows];
     }
     let mut z = xs[..n_rows * c].to_vec();
-    let mut m = Vec::with_capacity(n_rows);
-    for row in z.chunks_exact_mut(c) {
-        // The row's maximum, NaN skipped (as `fold(-inf, max)`); a non-finite one shifts
-        // by 0 so that an all -inf row gives -inf and an inf gives inf.
-        let mut mn = T::neg_infinity();
-        for &v in row.iter() {
-            if v > mn {
-                mn = v;
-            }
+    // Each row's maximum, NaN skipped (as `fold(-inf, max)`); a non-finite one shifts by 0 so
+    // that an all -inf row gives -inf and an inf gives inf.
+    let mut m = vec![T::neg_infinity(); n_rows];
+    for_each_in_rows(&mut z, c, &mut m, |v, mn| {
+        if *v > *mn {
+            *mn = *v;
         }
-        let mn = if mn.is_finite() { mn } else { T::zero() };
-        for v in row.iter_mut() {
-            *v -= mn;
+    });
+    for mn in m.iter_mut() {
+        if !mn.is_finite() {
+            *mn = T::zero();
         }
-        m.push(mn);
     }
+    for_each_in_rows(&mut z, c, &mut m, |v, mn| *v -= *mn);
     T::exp_in_place(&mut z);
-    let mut lse: Vec<T> = z
-        .chunks_exact(c)
-        .map(|row| row.iter().fold(T::zero(), |s, &v| s + v))
-        .collect();
+    let mut lse = vec![T::zero(); n_rows];
+    for_each_in_rows(&mut z, c, &mut lse, |v, s| *s += *v);
     T::ln_in_place(&mut lse);
     for (l, mn) in lse.iter_mut().zip(m) {
         *l += mn;
     }
     lse
+}
+
+/// Calls `f(element, per_row)` for every element of the row-major `[rows, c]` matrix `z`,
+/// with `per_row` the entry of row `r`, visiting each row's elements left to right (so a
+/// running sum or maximum goes in the same order either way). A row of a few classes (W1's
+/// 3) is too short for a loop of its own to pay off, so narrow matrices are walked one column
+/// at a time down all the rows instead.
+pub(crate) fn for_each_in_rows<T: Float>(
+    z: &mut [T],
+    c: usize,
+    per_row: &mut [T],
+    mut f: impl FnMut(&mut T, &mut T),
+) {
+    if c == 0 {
+        return;
+    }
+    if c < 16 {
+        for j in 0..c {
+            for (row, r) in z.chunks_exact_mut(c).zip(per_row.iter_mut()) {
+                f(&mut row[j], r);
+            }
+        }
+    } else {
+        for (row, r) in z.chunks_exact_mut(c).zip(per_row.iter_mut()) {
+            for v in row.iter_mut() {
+                f(v, r);
+            }
+        }
+    }
 }
 
 pub(crate) fn cases(rng: &mut Rng) -> Vec<GradCase> {
