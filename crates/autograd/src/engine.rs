@@ -96,7 +96,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn backward_opts(&self, grad: Option<Tensor<T>>, opts: BackwardOptions) {
         let seed = seed_for(self, grad, "backward");
-        if opts.create_graph || trace::is_tracing() {
+        if records(opts) {
             run_backward(vec![(self.clone(), seed)], None, opts);
         } else {
             fast::run_backward(&mut [(self.clone(), Some(seed))], None, opts.retain_graph);
@@ -238,13 +238,19 @@ fn owned_grad<T: Float>(g: Var<T>, create_graph: bool) -> Var<T> {
     }
 }
 
+/// Whether a pass runs the ops' `Var` rules (its gradients get history, or it is traced)
+/// rather than the tensor fast path.
+fn records(opts: BackwardOptions) -> bool {
+    opts.create_graph || trace::is_tracing()
+}
+
 fn run_backward<T: Float>(
     roots: Vec<(Var<T>, impl Into<Seed<T>>)>,
     capture: Option<&[Var<T>]>,
     opts: BackwardOptions,
 ) -> Vec<Option<Var<T>>> {
     let roots: Vec<(Var<T>, Seed<T>)> = roots.into_iter().map(|(r, s)| (r, s.into())).collect();
-    if opts.create_graph || trace::is_tracing() {
+    if records(opts) {
         let roots: Vec<(Var<T>, Var<T>)> = roots
             .into_iter()
             .map(|(r, s)| {
@@ -347,9 +353,7 @@ fn run_backward_recorded<T: Float>(
         } else {
             // Hooks run without the node's lock held, so they may read the node.
             let g = run_hooks(node, &hooks, g);
-            let mut st = node.state();
-            let added = std::mem::replace(&mut st.hooks, hooks);
-            st.hooks.extend(added);
+            put_back_hooks(node, hooks);
             g
         };
         if let Some(inputs) = capture {
@@ -396,6 +400,14 @@ fn run_backward_recorded<T: Float>(
         }
     }
     captured
+}
+
+/// Returns the hooks a pass took out of `node` to run them, ahead of any registered while
+/// they ran.
+fn put_back_hooks<T: Float>(node: &Var<T>, hooks: Vec<crate::var::Hook<T>>) {
+    let mut st = node.state();
+    let added = std::mem::replace(&mut st.hooks, hooks);
+    st.hooks.extend(added);
 }
 
 fn run_hooks<T: Float>(node: &Var<T>, hooks: &[crate::var::Hook<T>], mut g: Var<T>) -> Var<T> {

@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use backprop_tensor::{Float, Tensor};
 
-use super::{BackwardRuleGuard, IN_BACKWARD_RULE, NEXT_PASS, check_rule_output};
+use super::{BackwardRuleGuard, IN_BACKWARD_RULE, NEXT_PASS, check_rule_output, put_back_hooks};
 use crate::backward::BackwardCtx;
 use crate::mode::set_grad_enabled;
 use crate::var::GradFn;
@@ -162,9 +162,7 @@ pub(super) fn run_backward<T: Float>(
         } else {
             // Hooks run without the node's lock held, so they may read the node.
             let g = run_hooks(node, &hooks, g);
-            let mut st = node.state();
-            let added = std::mem::replace(&mut st.hooks, hooks);
-            st.hooks.extend(added);
+            put_back_hooks(node, hooks);
             g
         };
         if let Some(inputs) = capture {

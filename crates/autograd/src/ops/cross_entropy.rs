@@ -323,8 +323,7 @@ impl<T: Float> CrossEntropyBackward<T> {
         let (xs, gs) = (x.slice(), g.slice());
         // p = e^{x - lse} for the whole matrix in one vectorized pass.
         let mut p = xs[..n_rows * c].to_vec();
-        let mut lse = self.lse.clone();
-        for_each_in_rows(&mut p, c, &mut lse, |v, l| *v -= *l);
+        for_each_in_rows(&mut p, c, |v, r| *v -= self.lse[r]);
         T::exp_in_place(&mut p);
         let mut dx = vec![T::zero(); n_rows * c];
         if c > 0 {

@@ -108,9 +108,9 @@ pub(crate) fn row_logsumexp<T: Float>(xs: &[T], n_rows: usize, c: usize) -> Vec<
     // Each row's maximum, NaN skipped (as `fold(-inf, max)`); a non-finite one shifts by 0 so
     // that an all -inf row gives -inf and an inf gives inf.
     let mut m = vec![T::neg_infinity(); n_rows];
-    for_each_in_rows(&mut z, c, &mut m, |v, mn| {
-        if *v > *mn {
-            *mn = *v;
+    for_each_in_rows(&mut z, c, |v, r| {
+        if *v > m[r] {
+            m[r] = *v;
         }
     });
     for mn in m.iter_mut() {
@@ -118,10 +118,10 @@ pub(crate) fn row_logsumexp<T: Float>(xs: &[T], n_rows: usize, c: usize) -> Vec<
             *mn = T::zero();
         }
     }
-    for_each_in_rows(&mut z, c, &mut m, |v, mn| *v -= *mn);
+    for_each_in_rows(&mut z, c, |v, r| *v -= m[r]);
     T::exp_in_place(&mut z);
     let mut lse = vec![T::zero(); n_rows];
-    for_each_in_rows(&mut z, c, &mut lse, |v, s| *s += *v);
+    for_each_in_rows(&mut z, c, |v, r| lse[r] += *v);
     T::ln_in_place(&mut lse);
     for (l, mn) in lse.iter_mut().zip(m) {
         *l += mn;
@@ -129,28 +129,23 @@ pub(crate) fn row_logsumexp<T: Float>(xs: &[T], n_rows: usize, c: usize) -> Vec<
     lse
 }
 
-/// Calls `f(element, per_row)` for every element of the row-major `[rows, c]` matrix `z`,
-/// with `per_row` the entry of row `r`, visiting each row's elements left to right (so a
-/// running sum or maximum goes in the same order either way). A row of a few classes (W1's
-/// 3) is too short for a loop of its own to pay off, so narrow matrices are walked one column
-/// at a time down all the rows instead.
-pub(crate) fn for_each_in_rows<T: Float>(
-    z: &mut [T],
-    c: usize,
-    per_row: &mut [T],
-    mut f: impl FnMut(&mut T, &mut T),
-) {
+/// Calls `f(element, row)` for every element of the row-major `[rows, c]` matrix `z`,
+/// visiting each row's elements left to right (so a running sum or maximum per row goes in
+/// the same order either way). A row of a few classes (W1's 3) is too short for a loop of
+/// its own to pay off, so narrow matrices are walked one column at a time down all the rows
+/// instead.
+pub(crate) fn for_each_in_rows<T: Float>(z: &mut [T], c: usize, mut f: impl FnMut(&mut T, usize)) {
     if c == 0 {
         return;
     }
     if c < 16 {
         for j in 0..c {
-            for (row, r) in z.chunks_exact_mut(c).zip(per_row.iter_mut()) {
+            for (r, row) in z.chunks_exact_mut(c).enumerate() {
                 f(&mut row[j], r);
             }
         }
     } else {
-        for (row, r) in z.chunks_exact_mut(c).zip(per_row.iter_mut()) {
+        for (r, row) in z.chunks_exact_mut(c).enumerate() {
             for v in row.iter_mut() {
                 f(v, r);
             }

@@ -46,6 +46,51 @@ pub(crate) enum Kernel {
     SmallPortable,
 }
 
+/// Where a product of `m·n·k` multiply-adds goes: the one decision both
+/// [`matmul_into_with`] and [`matmul_new`] (which must know whether the kernel will write
+/// every element without reading it) rely on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Route {
+    /// An empty output: nothing to write.
+    Empty,
+    /// `k = 0`: the output is all zeros.
+    ZeroInner,
+    /// The small kernel ([`small::small_into`]).
+    Small,
+    /// The small kernel's portable path, forced.
+    #[cfg(test)]
+    SmallPortable,
+    /// The `gemm` crate (f32 and f64).
+    Packed,
+    /// ndarray's product, for other element types.
+    General,
+}
+
+fn route<T: Float>(m: usize, n: usize, k: usize, kernel: Kernel) -> Route {
+    if m == 0 || n == 0 {
+        return Route::Empty;
+    }
+    if k == 0 {
+        return Route::ZeroInner;
+    }
+    #[cfg(test)]
+    if kernel == Kernel::SmallPortable {
+        return Route::SmallPortable;
+    }
+    if kernel == Kernel::Small || (kernel == Kernel::Auto && m * n * k <= SMALL_MAX_FLOPS) {
+        return Route::Small;
+    }
+    if is_f32_or_f64::<T>() {
+        Route::Packed
+    } else {
+        Route::General
+    }
+}
+
+fn is_f32_or_f64<T: Float>() -> bool {
+    TypeId::of::<T>() == TypeId::of::<f32>() || TypeId::of::<T>() == TypeId::of::<f64>()
+}
+
 /// `a · b` in a new row-major array. When the kernel that will run writes every element of
 /// `C` through raw pointers without reading it (the `gemm` crate with `read_dst = false`,
 /// the AVX2 small kernel), the array is not zeroed first: zeroing cost W1 a tenth of its
@@ -56,13 +101,13 @@ pub(crate) enum Kernel {
 pub(crate) fn matmul_new<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Array2<T> {
     let (m, k) = a.dim();
     let n = b.dim().1;
-    let float =
-        TypeId::of::<T>() == TypeId::of::<f32>() || TypeId::of::<T>() == TypeId::of::<f64>();
-    let raw_writes = float
-        && m > 0
-        && n > 0
-        && k > 0
-        && (m * n * k > SMALL_MAX_FLOPS || small::has_direct_kernel());
+    // The `gemm` crate (with `read_dst = false`) and the AVX2 small kernel store every
+    // element of `C` through raw pointers and never read it.
+    let raw_writes = match route::<T>(m, n, k, Kernel::Auto) {
+        Route::Packed => true,
+        Route::Small => is_f32_or_f64::<T>() && small::has_direct_kernel(),
+        _ => false,
+    };
     if !raw_writes {
         let mut c = Array2::zeros((m, n));
         matmul_into(a, b, c.view_mut());
@@ -71,10 +116,9 @@ pub(crate) fn matmul_new<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -
     let mut c = Array2::<T>::uninit((m, n));
     // SAFETY: `c` is a fresh row-major [m, n] array of `MaybeUninit<T>`, which has `T`'s
     // layout, so the pointer and shape describe writable memory for m·n elements of `T`.
-    // The view is only handed to `matmul_into`, which for these sizes and types (f32/f64,
-    // no empty extent) runs either the `gemm` crate with `read_dst = false` or the AVX2
-    // small kernel (`has_direct_kernel`): both store every element of `C` through raw
-    // pointers and neither reads it. So every element is initialized when `assume_init`
+    // The view is only handed to `matmul_into`, whose route (`raw_writes` above) is the
+    // `gemm` crate with `read_dst = false` or the AVX2 small kernel: both store every
+    // element of `C` through raw pointers and neither reads it. So every element is initialized when `assume_init`
     // runs, and no uninitialized value was read or referenced as `T` before.
     unsafe {
         let view = ArrayViewMut2::from_shape_ptr((m, n), c.as_mut_ptr().cast::<T>());
@@ -106,29 +150,28 @@ pub(crate) fn matmul_into_with<T: Float>(
     debug_assert_eq!(b.dim().0, k);
     debug_assert_eq!(c.dim(), (m, n));
     let mut c = c;
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        c.fill(T::zero());
-        return;
+    match route::<T>(m, n, k, kernel) {
+        Route::Empty => return,
+        Route::ZeroInner => {
+            c.fill(T::zero());
+            return;
+        }
+        #[cfg(test)]
+        Route::SmallPortable => {
+            small::packed(a, b, c);
+            return;
+        }
+        Route::Small => {
+            small::small_into(a, b, c);
+            return;
+        }
+        Route::General => {
+            general_mat_mul(T::one(), &a, &b, T::zero(), &mut c);
+            return;
+        }
+        Route::Packed => {}
     }
     let flops = m * n * k;
-    #[cfg(test)]
-    if kernel == Kernel::SmallPortable {
-        small::packed(a, b, c);
-        return;
-    }
-    if kernel == Kernel::Small || (kernel == Kernel::Auto && flops <= SMALL_MAX_FLOPS) {
-        small::small_into(a, b, c);
-        return;
-    }
-    let is_f32 = TypeId::of::<T>() == TypeId::of::<f32>();
-    let is_f64 = TypeId::of::<T>() == TypeId::of::<f64>();
-    if !(is_f32 || is_f64) {
-        general_mat_mul(T::one(), &a, &b, T::zero(), &mut c);
-        return;
-    }
     let pool = if flops >= PARALLEL_MIN_FLOPS {
         pool()
     } else {
