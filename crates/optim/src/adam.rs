@@ -25,13 +25,13 @@
 //! ulp per step in those elements.
 
 use backprop_autograd::Var;
-use backprop_tensor::Float;
 use backprop_tensor::ndarray::Zip;
+use backprop_tensor::{Float, parallel_for_each};
 use serde::{Deserialize, Serialize};
 
 use crate::core::{Core, check_grad_shape, lerp, maximum};
 use crate::error::check_non_negative;
-use crate::kernel::{dispatch_bools, lerp_fixed};
+use crate::kernel::{chunk_len, dispatch_bools, lerp_fixed};
 use crate::{AdamState, GroupOptions, OptimError, Optimizer, OptimizerState, ParamGroup};
 
 /// Options of [`Adam`], with PyTorch's defaults.
@@ -341,8 +341,38 @@ fn adam_update<T: Float>(s: &AdamScalars<T>, p: T, m: T, v: T) -> T {
     p + s.neg_step_size * m / denom
 }
 
-/// One Adam step over contiguous buffers of equal length.
+/// One Adam step over contiguous buffers of equal length; a large parameter is split into
+/// one chunk per thread (each element's update is independent, so the result is the same).
 fn adam_slices<
+    T: Float,
+    const MAXIMIZE: bool,
+    const L2: bool,
+    const DECOUPLED: bool,
+    const LOW: bool,
+>(
+    s: &AdamScalars<T>,
+    p: &mut [T],
+    g: &[T],
+    m: &mut [T],
+    v: &mut [T],
+) {
+    match chunk_len(p.len()) {
+        Some(c) => {
+            let chunks = p
+                .chunks_mut(c)
+                .zip(g.chunks(c))
+                .zip(m.chunks_mut(c).zip(v.chunks_mut(c)))
+                .collect();
+            parallel_for_each(chunks, |((p, g), (m, v))| {
+                adam_serial::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p, g, m, v)
+            });
+        }
+        None => adam_serial::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p, g, m, v),
+    }
+}
+
+/// [`adam_slices`] on the calling thread.
+fn adam_serial<
     T: Float,
     const MAXIMIZE: bool,
     const L2: bool,
@@ -366,6 +396,36 @@ fn adam_slices<
 
 /// One AMSGrad step over contiguous buffers of equal length.
 fn amsgrad_slices<
+    T: Float,
+    const MAXIMIZE: bool,
+    const L2: bool,
+    const DECOUPLED: bool,
+    const LOW: bool,
+>(
+    s: &AdamScalars<T>,
+    p: &mut [T],
+    g: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    vmax: &mut [T],
+) {
+    match chunk_len(p.len()) {
+        Some(c) => {
+            let chunks = p
+                .chunks_mut(c)
+                .zip(g.chunks(c))
+                .zip(m.chunks_mut(c).zip(v.chunks_mut(c).zip(vmax.chunks_mut(c))))
+                .collect();
+            parallel_for_each(chunks, |((p, g), (m, (v, vmax)))| {
+                amsgrad_serial::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p, g, m, v, vmax)
+            });
+        }
+        None => amsgrad_serial::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p, g, m, v, vmax),
+    }
+}
+
+/// [`amsgrad_slices`] on the calling thread.
+fn amsgrad_serial<
     T: Float,
     const MAXIMIZE: bool,
     const L2: bool,

@@ -39,3 +39,17 @@ pub(crate) fn lerp_fixed<T: backprop_tensor::Float, const LOW: bool>(
         b - (b - a) * one_minus_w
     }
 }
+
+/// Parameters with fewer elements than this are updated on the calling thread: below it,
+/// handing half the loop to a second thread costs more than it saves (an Adam update takes
+/// a few nanoseconds per element; waking a pool thread, a few microseconds).
+pub(crate) const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
+
+/// The chunk length that splits an update of `len` elements into one chunk per thread, or
+/// `None` to run it on the calling thread (small parameter, or one thread allowed). The
+/// length is a multiple of 64 elements, so two threads rarely write to one cache line.
+pub(crate) fn chunk_len(len: usize) -> Option<usize> {
+    let threads = backprop_tensor::num_threads();
+    (len >= PARALLEL_MIN_ELEMENTS && threads > 1)
+        .then(|| len.div_ceil(threads).next_multiple_of(64))
+}

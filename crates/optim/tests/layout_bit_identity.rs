@@ -60,10 +60,19 @@ fn bits<T: Float>(values: &[T]) -> Vec<u64> {
 /// the same values laid out column-major, and checks that parameters and state agree bit for
 /// bit after every step.
 fn check<T: Float>(label: &str, make: &dyn Fn(Vec<Var<T>>) -> Box<dyn Optimizer<T>>) {
+    check_shapes(label, &SHAPES, make);
+}
+
+/// [`check`] over parameters of the given shapes.
+fn check_shapes<T: Float>(
+    label: &str,
+    shapes: &[[usize; 2]],
+    make: &dyn Fn(Vec<Var<T>>) -> Box<dyn Optimizer<T>>,
+) {
     let mut rng = Rng::seed_from_u64(7);
     let mut fast = Vec::new();
     let mut general = Vec::new();
-    for shape in SHAPES {
+    for &shape in shapes {
         let (a, b) = both_layouts(shape, values::<T>(shape[0] * shape[1], &mut rng));
         fast.push(Var::parameter(a));
         general.push(Var::parameter(b));
@@ -246,4 +255,26 @@ fn adagrad_is_bit_identical_for_every_layout() {
             }
         }
     }
+}
+
+/// A parameter above the optimizers' threading threshold (2¹⁶ elements) is updated in one
+/// chunk per thread; the chunks must give the same bits as the single-threaded general loop.
+#[test]
+fn adam_on_several_threads_is_bit_identical() {
+    backprop_tensor::set_num_threads(2);
+    for c in adam_configs().into_iter().filter(|c| c.weight_decay != 0.0) {
+        let label = format!("Adam on two threads {c:?}");
+        let shapes = [[300, 301], [3, 5]];
+        check_shapes::<f32>(&label, &shapes, &|p| Box::new(Adam::new(p, c).unwrap()));
+        let w = AdamWConfig {
+            lr: c.lr,
+            betas: c.betas,
+            eps: c.eps,
+            weight_decay: c.weight_decay,
+            amsgrad: c.amsgrad,
+            maximize: c.maximize,
+        };
+        check_shapes::<f64>(&label, &shapes, &|p| Box::new(AdamW::new(p, w).unwrap()));
+    }
+    backprop_tensor::set_num_threads(0);
 }

@@ -56,6 +56,6 @@ pub use memory::keep_freed_memory;
 pub use random::Rng;
 pub use reduce::reduced_shape;
 pub use tensor::Tensor;
-pub use threads::{num_threads, set_num_threads};
+pub use threads::{num_threads, parallel_for_each, set_num_threads};
 
 pub use ndarray;

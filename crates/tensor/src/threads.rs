@@ -1,16 +1,20 @@
 //! How many threads the kernels may use.
 //!
-//! Only matrix products run on several threads, and only when the product is large enough
-//! to pay for waking a second thread ([`PARALLEL_MIN_FLOPS`]). The GEMM splits the *output*
-//! into blocks, one per thread; every output element is still the same sum over `k` in the
-//! same order, so results are bitwise identical for every thread count (a test checks it).
-//! Elementwise kernels and reductions run on the calling thread.
+//! Matrix products run on several threads when the product is large enough to pay for
+//! waking a second thread ([`PARALLEL_MIN_FLOPS`]). The GEMM splits the *output* into
+//! blocks, one per thread; every output element is still the same sum over `k` in the same
+//! order, so results are bitwise identical for every thread count (a test checks it). Other
+//! crates split large elementwise loops (an optimizer's update of a multi-megabyte
+//! parameter) into independent chunks with [`parallel_for_each`].
+//! Elementwise kernels and reductions of this crate run on the calling thread.
 //!
 //! The count starts at the environment variable `BACKPROP_NUM_THREADS` when it holds a
 //! positive integer, else at the number of cores available to the process
 //! ([`std::thread::available_parallelism`]); [`set_num_threads`] changes it at run time.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Products with fewer multiply-adds than this (`m·n·k`) run on one thread: below it the
@@ -94,4 +98,28 @@ pub(crate) fn pool() -> Option<Arc<rayon::ThreadPool>> {
         .map(Arc::new);
     pool.clone_from(&built);
     built
+}
+
+/// Runs `f` on every item, spread over the [`num_threads`] kernel threads when there are
+/// several items and more than one thread may be used; otherwise in order on the calling
+/// thread.
+///
+/// Each item is independent work, typically disjoint chunks of the buffers of one
+/// elementwise update (`chunks_mut` zipped together), so the result is the same for every
+/// thread count. Which thread runs which item is unspecified: `f` must not depend on it.
+///
+/// # Examples
+///
+/// ```
+/// let mut data = vec![1.0f32; 100_000];
+/// let chunks: Vec<&mut [f32]> = data.chunks_mut(25_000).collect();
+/// backprop_tensor::parallel_for_each(chunks, |chunk| chunk.iter_mut().for_each(|x| *x *= 2.0));
+/// assert!(data.iter().all(|&x| x == 2.0));
+/// ```
+pub fn parallel_for_each<I: Send>(items: Vec<I>, f: impl Fn(I) + Sync + Send) {
+    let pool = if items.len() > 1 { pool() } else { None };
+    match pool {
+        Some(pool) => pool.install(|| items.into_par_iter().for_each(f)),
+        None => items.into_iter().for_each(f),
+    }
 }
