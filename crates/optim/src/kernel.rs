@@ -49,7 +49,9 @@ pub(crate) const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
 /// `None` to run it on the calling thread (small parameter, or one thread allowed). The
 /// length is a multiple of 64 elements, so two threads rarely write to one cache line.
 pub(crate) fn chunk_len(len: usize) -> Option<usize> {
+    if len < PARALLEL_MIN_ELEMENTS {
+        return None;
+    }
     let threads = backprop_tensor::num_threads();
-    (len >= PARALLEL_MIN_ELEMENTS && threads > 1)
-        .then(|| len.div_ceil(threads).next_multiple_of(64))
+    (threads > 1).then(|| len.div_ceil(threads).next_multiple_of(64))
 }
