@@ -415,7 +415,8 @@ mod tests {
         // bits of the baseline loops on every input, including the edge cases.
         let xs = sweep(997);
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        let kernels: [(fn(&[f32], &mut [f32]), fn(f32) -> f32, fn(&mut [f32])); 2] = [
+        type Kernels = (fn(&[f32], &mut [f32]), fn(f32) -> f32, fn(&mut [f32]));
+        let kernels: [Kernels; 2] = [
             (exp_f32_slice, exp_f32, exp_f32_in_place),
             (ln_f32_slice, ln_f32, ln_f32_in_place),
         ];
