@@ -26,7 +26,7 @@
 
 use backprop_autograd::Var;
 use backprop_tensor::ndarray::Zip;
-use backprop_tensor::{Float, parallel_for_each};
+use backprop_tensor::{Float, parallel_for_each, vectorized};
 use serde::{Deserialize, Serialize};
 
 use crate::core::{Core, check_grad_shape, lerp, maximum};
@@ -385,6 +385,28 @@ fn adam_serial<
     m: &mut [T],
     v: &mut [T],
 ) {
+    // Eight lanes with AVX2 when the CPU has it, the same bits (see `vectorized`).
+    vectorized(
+        #[inline(always)]
+        || adam_serial_loop::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p, g, m, v),
+    )
+}
+
+/// The loop of [`adam_serial`], inlined into both of its compiled versions.
+#[inline(always)]
+fn adam_serial_loop<
+    T: Float,
+    const MAXIMIZE: bool,
+    const L2: bool,
+    const DECOUPLED: bool,
+    const LOW: bool,
+>(
+    s: &AdamScalars<T>,
+    p: &mut [T],
+    g: &[T],
+    m: &mut [T],
+    v: &mut [T],
+) {
     let n = p.len();
     let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
     for i in 0..n {
@@ -426,6 +448,29 @@ fn amsgrad_slices<
 
 /// [`amsgrad_slices`] on the calling thread.
 fn amsgrad_serial<
+    T: Float,
+    const MAXIMIZE: bool,
+    const L2: bool,
+    const DECOUPLED: bool,
+    const LOW: bool,
+>(
+    s: &AdamScalars<T>,
+    p: &mut [T],
+    g: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    vmax: &mut [T],
+) {
+    // Eight lanes with AVX2 when the CPU has it, the same bits (see `vectorized`).
+    vectorized(
+        #[inline(always)]
+        || amsgrad_serial_loop::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p, g, m, v, vmax),
+    )
+}
+
+/// The loop of [`amsgrad_serial`], inlined into both of its compiled versions.
+#[inline(always)]
+fn amsgrad_serial_loop<
     T: Float,
     const MAXIMIZE: bool,
     const L2: bool,

@@ -44,6 +44,7 @@ mod memory;
 mod random;
 mod reduce;
 mod shape;
+mod simd;
 mod tensor;
 mod threads;
 mod vmath;
@@ -55,6 +56,7 @@ pub use error::TensorError;
 pub use memory::keep_freed_memory;
 pub use random::Rng;
 pub use reduce::reduced_shape;
+pub use simd::vectorized;
 pub use tensor::Tensor;
 pub use threads::{num_threads, parallel_for_each, set_num_threads};
 
