@@ -1,0 +1,211 @@
+//! The AVX2 + FMA kernels. `C` is cut into register blocks of up to [`ROWS_WIDE`] rows by two
+//! vectors of columns (12 accumulators) or, when at most one vector of columns is left, up to
+//! [`ROWS_NARROW`] rows by one vector. A block lives in registers while `p` runs over the
+//! inner extent: `B[p, cols]` is loaded (the last vector masked at the right edge, so nothing
+//! is read or written past column `n`), each `A[i, p]` broadcast straight from `A` whatever its
+//! strides, and one multiply-add per row and vector accumulates it. Every `C[i, j]` is thus
+//! `fma(A[i, k-1], B[k-1, j], … fma(A[i, 0], B[0, j], 0))`, in increasing `p`.
+
+use std::arch::x86_64::{
+    __m256i, _mm256_fmadd_pd, _mm256_fmadd_ps, _mm256_loadu_pd, _mm256_loadu_ps,
+    _mm256_loadu_si256, _mm256_maskload_pd, _mm256_maskload_ps, _mm256_maskstore_pd,
+    _mm256_maskstore_ps, _mm256_set1_pd, _mm256_set1_ps, _mm256_setzero_pd, _mm256_setzero_ps,
+    _mm256_storeu_pd, _mm256_storeu_ps,
+};
+
+use super::Product;
+
+/// Rows of `C` per block spanning two vectors of columns: 12 accumulators, the two vectors of
+/// `B`, a broadcast element of `A` and the edge mask fill the 16 vector registers.
+pub(super) const ROWS_WIDE: usize = 6;
+/// Rows of `C` per block spanning one vector of columns (more rows would run out of general
+/// registers for the row pointers of a strided `A`).
+pub(super) const ROWS_NARROW: usize = 8;
+
+/// Eight `-1` then eight `0`: the eight `i32` from offset `8 - cols` select the first `cols`
+/// lanes of an f32 vector.
+static MASK_F32: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
+/// As [`MASK_F32`] for the four `i64` lanes of an f64 vector.
+static MASK_F64: [i64; 8] = [-1, -1, -1, -1, 0, 0, 0, 0];
+
+/// The first `cols` lanes (1 to 8) of an f32 vector, as a load/store mask.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn mask_f32(cols: usize) -> __m256i {
+    debug_assert!((1..=8).contains(&cols));
+    let cols = cols.clamp(1, 8);
+    // SAFETY: the eight `i32` from `8 - cols` (0 to 7) lie inside the 16 of the table, and
+    // an unaligned load reads them whatever their alignment.
+    unsafe { _mm256_loadu_si256(MASK_F32.as_ptr().add(8 - cols).cast()) }
+}
+
+/// The first `cols` lanes (1 to 4) of an f64 vector, as a load/store mask.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn mask_f64(cols: usize) -> __m256i {
+    debug_assert!((1..=4).contains(&cols));
+    let cols = cols.clamp(1, 4);
+    // SAFETY: as in `mask_f32`, with four `i64` from `4 - cols` among the eight of the table.
+    unsafe { _mm256_loadu_si256(MASK_F64.as_ptr().add(4 - cols).cast()) }
+}
+
+macro_rules! kernel {
+    ($name:ident, $block:ident, $t:ty, $lanes:expr, $mask:ident, $zero:ident, $set1:ident,
+     $fmadd:ident, $loadu:ident, $storeu:ident, $maskload:ident, $maskstore:ident) => {
+        /// `C = A·B` for the product `p` describes (see [`Product`]).
+        ///
+        /// # Safety
+        ///
+        /// The CPU must support AVX2 and FMA, and `p` must describe valid arrays: `A`, `B`
+        /// readable, `C` writable and aliasing neither, `B` with unit column stride.
+        #[target_feature(enable = "avx2,fma")]
+        pub(super) unsafe fn $name(p: &Product<$t>) {
+            let mut j0 = 0;
+            while j0 < p.n {
+                let cols = p.n - j0;
+                let mut i0 = 0;
+                if cols > $lanes {
+                    let last = (cols - $lanes).min($lanes);
+                    let mask = $mask(last);
+                    while i0 < p.m {
+                        let rows = ROWS_WIDE.min(p.m - i0);
+                        // SAFETY: rows i0..i0 + rows <= m and columns j0..j0 + lanes + last
+                        // <= n form a block inside the arrays; the caller's contract covers
+                        // the rest.
+                        unsafe {
+                            match rows {
+                                6 => $block::<6, 2>(p, i0, j0, mask, last),
+                                5 => $block::<5, 2>(p, i0, j0, mask, last),
+                                4 => $block::<4, 2>(p, i0, j0, mask, last),
+                                3 => $block::<3, 2>(p, i0, j0, mask, last),
+                                2 => $block::<2, 2>(p, i0, j0, mask, last),
+                                _ => $block::<1, 2>(p, i0, j0, mask, last),
+                            }
+                        }
+                        i0 += rows;
+                    }
+                    j0 += 2 * $lanes;
+                } else {
+                    let mask = $mask(cols);
+                    while i0 < p.m {
+                        let rows = ROWS_NARROW.min(p.m - i0);
+                        // SAFETY: as above, with columns j0..j0 + cols = n.
+                        unsafe {
+                            match rows {
+                                8 => $block::<8, 1>(p, i0, j0, mask, cols),
+                                7 => $block::<7, 1>(p, i0, j0, mask, cols),
+                                6 => $block::<6, 1>(p, i0, j0, mask, cols),
+                                5 => $block::<5, 1>(p, i0, j0, mask, cols),
+                                4 => $block::<4, 1>(p, i0, j0, mask, cols),
+                                3 => $block::<3, 1>(p, i0, j0, mask, cols),
+                                2 => $block::<2, 1>(p, i0, j0, mask, cols),
+                                _ => $block::<1, 1>(p, i0, j0, mask, cols),
+                            }
+                        }
+                        i0 += rows;
+                    }
+                    j0 += $lanes;
+                }
+            }
+        }
+
+        /// One register block: rows `i0..i0 + RR` of `C` by `NV` vectors of columns from
+        /// `j0`, all full but the last, whose first `last` lanes (`mask`) are inside `C`.
+        ///
+        /// # Safety
+        ///
+        /// As for the kernel, with the block inside `C`.
+        #[target_feature(enable = "avx2,fma")]
+        #[inline]
+        unsafe fn $block<const RR: usize, const NV: usize>(
+            p: &Product<$t>,
+            i0: usize,
+            j0: usize,
+            mask: __m256i,
+            last: usize,
+        ) {
+            // SAFETY: every access is at a row below i0 + RR <= m of `A` and `C` (column
+            // below k of `A`), a row below k of `B`, and a column below j0 + (NV - 1)·lanes
+            // + last <= n of `B` and `C`, the masked lanes excepted (the caller's contract).
+            unsafe {
+                let a = p.a.offset(i0 as isize * p.ars);
+                let rows: [*const $t; RR] = std::array::from_fn(|r| a.offset(r as isize * p.ars));
+                let mut acc = [[$zero(); NV]; RR];
+                let mut b = p.b.add(j0);
+                let mut col = 0isize;
+                for _ in 0..p.k {
+                    let mut y = [$zero(); NV];
+                    for (v, yv) in y.iter_mut().enumerate() {
+                        let src = b.add(v * $lanes);
+                        *yv = if v + 1 < NV {
+                            $loadu(src)
+                        } else {
+                            $maskload(src, mask)
+                        };
+                    }
+                    for (row, sums) in rows.iter().zip(&mut acc) {
+                        let x = $set1(*row.offset(col));
+                        for (sum, &yv) in sums.iter_mut().zip(&y) {
+                            *sum = $fmadd(x, yv, *sum);
+                        }
+                    }
+                    b = b.offset(p.brs);
+                    col += p.acs;
+                }
+                let c = p.c.offset(i0 as isize * p.crs + j0 as isize * p.ccs);
+                for (r, sums) in acc.iter().enumerate() {
+                    let c = c.offset(r as isize * p.crs);
+                    for (v, &sum) in sums.iter().enumerate() {
+                        let full = v + 1 < NV;
+                        if p.ccs == 1 {
+                            let dst = c.add(v * $lanes);
+                            if full {
+                                $storeu(dst, sum);
+                            } else {
+                                $maskstore(dst, mask, sum);
+                            }
+                        } else {
+                            // A strided row of `C` (the transposed problem writes `Cᵀ`):
+                            // element by element.
+                            let mut lanes = [0.0 as $t; $lanes];
+                            $storeu(lanes.as_mut_ptr(), sum);
+                            let width = if full { $lanes } else { last };
+                            for (l, &x) in lanes[..width].iter().enumerate() {
+                                *c.offset((v * $lanes + l) as isize * p.ccs) = x;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+}
+
+kernel!(
+    kernel_f32,
+    block_f32,
+    f32,
+    8,
+    mask_f32,
+    _mm256_setzero_ps,
+    _mm256_set1_ps,
+    _mm256_fmadd_ps,
+    _mm256_loadu_ps,
+    _mm256_storeu_ps,
+    _mm256_maskload_ps,
+    _mm256_maskstore_ps
+);
+kernel!(
+    kernel_f64,
+    block_f64,
+    f64,
+    4,
+    mask_f64,
+    _mm256_setzero_pd,
+    _mm256_set1_pd,
+    _mm256_fmadd_pd,
+    _mm256_loadu_pd,
+    _mm256_storeu_pd,
+    _mm256_maskload_pd,
+    _mm256_maskstore_pd
+);
