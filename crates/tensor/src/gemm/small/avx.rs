@@ -129,7 +129,11 @@ macro_rules! kernel {
             // + last <= n of `B` and `C`, the masked lanes excepted (the caller's contract).
             unsafe {
                 let a = p.a.offset(i0 as isize * p.ars);
-                let rows: [*const $t; RR] = std::array::from_fn(|r| a.offset(r as isize * p.ars));
+                // Opaque to the optimizer, so that it keeps one register per row and
+                // broadcasts from `row + col` in one instruction, rather than rebuilding
+                // each row's address from the previous one at every `p`.
+                let rows: [*const $t; RR] =
+                    std::hint::black_box(std::array::from_fn(|r| a.offset(r as isize * p.ars)));
                 let mut acc = [[$zero(); NV]; RR];
                 let mut b = p.b.add(j0);
                 let mut col = 0isize;
