@@ -20,7 +20,7 @@ use super::Product;
 pub(super) const ROWS_WIDE: usize = 6;
 /// Rows of `C` per block spanning one vector of columns (more rows would run out of general
 /// registers for the row pointers of a strided `A`).
-pub(super) const ROWS_NARROW: usize = 8;
+pub(super) const ROWS_NARROW: usize = 9;
 
 /// Eight `-1` then eight `0`: the eight `i32` from offset `8 - cols` select the first `cols`
 /// lanes of an f32 vector.
@@ -92,6 +92,7 @@ macro_rules! kernel {
                         // SAFETY: as above, with columns j0..j0 + cols = n.
                         unsafe {
                             match rows {
+                                9 => $block::<9, 1>(p, i0, j0, mask, cols),
                                 8 => $block::<8, 1>(p, i0, j0, mask, cols),
                                 7 => $block::<7, 1>(p, i0, j0, mask, cols),
                                 6 => $block::<6, 1>(p, i0, j0, mask, cols),

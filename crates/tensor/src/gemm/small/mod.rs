@@ -174,8 +174,17 @@ fn unit_columns<S: ndarray::RawData>(x: &ndarray::ArrayBase<S, ndarray::Ix2>) ->
 /// Writes `b` row-major into `buffer` (`b.len()` elements).
 #[cfg(target_arch = "x86_64")]
 fn copy_rows<T: Float>(b: ArrayView2<'_, T>, buffer: &mut [MaybeUninit<T>]) {
-    let n = b.dim().1;
-    // `B` is typically `Wᵀ`, whose columns are contiguous: walk them in memory order.
+    let (k, n) = b.dim();
+    // `B` is typically `Wᵀ` for a row-major `W`: row `p` of `B` is every `k`-th element of
+    // `W` from `p`.
+    if let Some(w) = b.t().to_slice() {
+        for (p, dst) in buffer.chunks_exact_mut(n).enumerate() {
+            for (d, &x) in dst.iter_mut().zip(w[p..].iter().step_by(k)) {
+                d.write(x);
+            }
+        }
+        return;
+    }
     for (j, column) in b.columns().into_iter().enumerate() {
         for (dst, &x) in buffer[j..].iter_mut().step_by(n).zip(column) {
             dst.write(x);
