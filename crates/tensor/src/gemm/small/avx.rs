@@ -1,13 +1,22 @@
-//! The AVX2 + FMA kernels. `C` is cut into register blocks of up to [`ROWS_WIDE`] rows by two
+//! The AVX2 + FMA kernels.
+//!
+//! When the inner extent is at most [`STATIONARY_MAX_K`] (W1's forward products and input
+//! gradients: `k` = 3 to 9), the stationary kernel keeps `B[0..k, cols]` in registers, one
+//! vector of columns at a time, and streams the rows of `A` past it: per row of `C`, `k`
+//! broadcasts, `k` multiply-adds and a store, with no loop over `p` at all.
+//!
+//! Otherwise `C` is cut into register blocks of up to [`ROWS_WIDE`] rows by two
 //! vectors of columns (12 accumulators) or, when at most one vector of columns is left, up to
 //! [`ROWS_NARROW`] rows by one vector. A block lives in registers while `p` runs over the
 //! inner extent: `B[p, cols]` is loaded (the last vector masked at the right edge, so nothing
 //! is read or written past column `n`), each `A[i, p]` broadcast straight from `A` whatever its
-//! strides, and one multiply-add per row and vector accumulates it. Every `C[i, j]` is thus
-//! `fma(A[i, k-1], B[k-1, j], … fma(A[i, 0], B[0, j], 0))`, in increasing `p`.
+//! strides, and one multiply-add per row and vector accumulates it.
+//!
+//! Either way every `C[i, j]` is `fma(A[i, k-1], B[k-1, j], … fma(A[i, 0], B[0, j], 0))`, in
+//! increasing `p`.
 
 use std::arch::x86_64::{
-    __m256i, _mm256_fmadd_pd, _mm256_fmadd_ps, _mm256_loadu_pd, _mm256_loadu_ps,
+    __m256, __m256d, __m256i, _mm256_fmadd_pd, _mm256_fmadd_ps, _mm256_loadu_pd, _mm256_loadu_ps,
     _mm256_loadu_si256, _mm256_maskload_pd, _mm256_maskload_ps, _mm256_maskstore_pd,
     _mm256_maskstore_ps, _mm256_set1_pd, _mm256_set1_ps, _mm256_setzero_pd, _mm256_setzero_ps,
     _mm256_storeu_pd, _mm256_storeu_ps,
@@ -21,6 +30,17 @@ pub(super) const ROWS_WIDE: usize = 6;
 /// Rows of `C` per block spanning one vector of columns (more rows would run out of general
 /// registers for the row pointers of a strided `A`).
 pub(super) const ROWS_NARROW: usize = 9;
+
+/// The largest inner extent the stationary kernel takes: its `k` vectors of `B`, four
+/// accumulators, a broadcast element of `A` and the edge mask fill the 16 vector registers.
+pub(super) const STATIONARY_MAX_K: usize = 10;
+
+/// Whether the stationary kernel computes a product with inner extent `k`, `A`'s column
+/// stride `acs` and `C`'s column stride `ccs`: `B` must fit in registers, and the rows of `A`
+/// and `C` be contiguous so that each row needs one address register.
+pub(super) fn stationary_fits(k: usize, acs: isize, ccs: isize) -> bool {
+    k <= STATIONARY_MAX_K && (acs == 1 || k == 1) && ccs == 1
+}
 
 /// Eight `-1` then eight `0`: the eight `i32` from offset `8 - cols` select the first `cols`
 /// lanes of an f32 vector.
@@ -50,8 +70,9 @@ fn mask_f64(cols: usize) -> __m256i {
 }
 
 macro_rules! kernel {
-    ($name:ident, $block:ident, $t:ty, $lanes:expr, $mask:ident, $zero:ident, $set1:ident,
-     $fmadd:ident, $loadu:ident, $storeu:ident, $maskload:ident, $maskstore:ident) => {
+    ($name:ident, $block:ident, $stationary:ident, $rows:ident, $t:ty, $vec:ty, $lanes:expr,
+     $mask:ident, $zero:ident, $set1:ident, $fmadd:ident, $loadu:ident, $storeu:ident,
+     $maskload:ident, $maskstore:ident) => {
         /// `C = A·B` for the product `p` describes (see [`Product`]).
         ///
         /// # Safety
@@ -60,6 +81,24 @@ macro_rules! kernel {
         /// readable, `C` writable and aliasing neither, `B` with unit column stride.
         #[target_feature(enable = "avx2,fma")]
         pub(super) unsafe fn $name(p: &Product<$t>) {
+            if stationary_fits(p.k, p.acs, p.ccs) {
+                // SAFETY: the caller's contract, and `stationary_fits` checked the rest.
+                unsafe {
+                    match p.k {
+                        1 => $stationary::<1>(p),
+                        2 => $stationary::<2>(p),
+                        3 => $stationary::<3>(p),
+                        4 => $stationary::<4>(p),
+                        5 => $stationary::<5>(p),
+                        6 => $stationary::<6>(p),
+                        7 => $stationary::<7>(p),
+                        8 => $stationary::<8>(p),
+                        9 => $stationary::<9>(p),
+                        _ => $stationary::<10>(p),
+                    }
+                }
+                return;
+            }
             let mut j0 = 0;
             while j0 < p.n {
                 let cols = p.n - j0;
@@ -183,13 +222,81 @@ macro_rules! kernel {
                 }
             }
         }
+
+        /// `C = A·B` for an inner extent `k = K` (at most [`STATIONARY_MAX_K`]), `A` and `C`
+        /// with unit column strides: per vector of columns, `B[0..K, cols]` is loaded into
+        /// registers once and the rows of `A` stream past it, four at a time.
+        ///
+        /// # Safety
+        ///
+        /// As for the kernel, with `p.k == K`, `p.acs == 1` (or `K == 1`) and `p.ccs == 1`.
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $stationary<const K: usize>(p: &Product<$t>) {
+            let mut j0 = 0;
+            while j0 < p.n {
+                let cols = (p.n - j0).min($lanes);
+                let mask = $mask(cols);
+                // SAFETY: rows 0..K = k of `B`, columns j0..j0 + cols <= n (the mask).
+                let y: [$vec; K] = std::array::from_fn(|q| unsafe {
+                    $maskload(p.b.offset(q as isize * p.brs).add(j0), mask)
+                });
+                let mut i0 = 0;
+                // SAFETY: rows i0..i0 + 4 <= m, then single rows below m.
+                unsafe {
+                    while i0 + 4 <= p.m {
+                        $rows::<K, 4>(p, &y, i0, j0, mask);
+                        i0 += 4;
+                    }
+                    while i0 < p.m {
+                        $rows::<K, 1>(p, &y, i0, j0, mask);
+                        i0 += 1;
+                    }
+                }
+                j0 += $lanes;
+            }
+        }
+
+        /// Rows `i0..i0 + R` of `C` at columns from `j0` (`mask`), from `B`'s rows `y`.
+        ///
+        /// # Safety
+        ///
+        /// As for the stationary kernel, with the rows inside `A` and `C`.
+        #[target_feature(enable = "avx2,fma")]
+        #[inline]
+        unsafe fn $rows<const K: usize, const R: usize>(
+            p: &Product<$t>,
+            y: &[$vec; K],
+            i0: usize,
+            j0: usize,
+            mask: __m256i,
+        ) {
+            // SAFETY: rows i0..i0 + R < m of `A` (columns below K = k, unit stride) and of
+            // `C` (the masked columns from j0), by the caller's contract.
+            unsafe {
+                let a = p.a.offset(i0 as isize * p.ars);
+                let mut acc = [$zero(); R];
+                for (q, &yq) in y.iter().enumerate() {
+                    for (r, sum) in acc.iter_mut().enumerate() {
+                        let x = $set1(*a.offset(r as isize * p.ars).add(q));
+                        *sum = $fmadd(x, yq, *sum);
+                    }
+                }
+                let c = p.c.offset(i0 as isize * p.crs).add(j0);
+                for (r, &sum) in acc.iter().enumerate() {
+                    $maskstore(c.offset(r as isize * p.crs), mask, sum);
+                }
+            }
+        }
     };
 }
 
 kernel!(
     kernel_f32,
     block_f32,
+    stationary_f32,
+    rows_f32,
     f32,
+    __m256,
     8,
     mask_f32,
     _mm256_setzero_ps,
@@ -203,7 +310,10 @@ kernel!(
 kernel!(
     kernel_f64,
     block_f64,
+    stationary_f64,
+    rows_f64,
     f64,
+    __m256d,
     4,
     mask_f64,
     _mm256_setzero_pd,

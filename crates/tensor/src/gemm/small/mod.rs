@@ -138,6 +138,8 @@ fn direct<T: Float>(
         (buffer.as_ptr().cast::<T>(), n as isize)
     };
     let mut c = c;
+    // A stride along an axis of length 1 is never used: call it 1 for the kernels' choices.
+    let acs = if k == 1 { 1 } else { a.strides()[1] };
     let ccs = if unit_columns(&c) { 1 } else { c.strides()[1] };
     let product = Product {
         m,
@@ -145,7 +147,7 @@ fn direct<T: Float>(
         k,
         a: a.as_ptr(),
         ars: a.strides()[0],
-        acs: a.strides()[1],
+        acs,
         b: b_ptr,
         brs,
         c: c.as_mut_ptr(),
@@ -199,35 +201,38 @@ fn flip_is_cheaper<T: Float>(
     b: &ArrayView2<'_, T>,
     c: &ArrayViewMut2<'_, T>,
 ) -> bool {
-    let (m, k) = a.dim();
-    let n = b.dim().1;
     let lanes = 32 / size_of::<T>();
-    let (at, ct) = (a.t(), c.t());
-    let normal = cost(m, n, k, lanes, !unit_columns(b), !unit_columns(c));
-    let flipped = cost(n, m, k, lanes, !unit_columns(&at), !unit_columns(&ct));
+    let (m, n) = c.dim();
+    // The flipped problem's `A` is `Bᵀ`, whose column stride is `B`'s row stride; likewise
+    // for `C`.
+    let normal = cost(lanes, m, a.strides()[1], b, c.strides()[1]);
+    let flipped = cost(lanes, n, b.strides()[0], &a.t(), c.strides()[0]);
     flipped < normal
 }
 
-/// About how many instructions the AVX kernel runs for `[m, k]·[k, n]` with `lanes` elements
-/// per vector: at each `p`, per register block a load of `B` per vector and some loop
-/// overhead, per row a broadcast of `A` and a multiply-add per vector; a copy of `B` first
-/// when its rows are not contiguous (`copy_b`), and element-wise stores when `C`'s are not
-/// (`scatter_c`).
+/// About how many instructions the AVX kernels run for `[m, k]·[k, n]` (`b`) with `lanes`
+/// elements per vector, when `A`'s column stride is `acs` and `C`'s is `ccs`.
+///
+/// The stationary kernel: per vector of columns and row, `k` broadcasts and multiply-adds, a
+/// store and some loop overhead. The block kernel: at each `p`, per register block a load of
+/// `B` per vector and some loop overhead, per row a broadcast and a multiply-add per vector,
+/// plus a fixed cost per block; element-wise stores when `C`'s rows are not contiguous.
+/// Either way a copy of `B` first when its rows are not contiguous.
 #[cfg(target_arch = "x86_64")]
-fn cost(m: usize, n: usize, k: usize, lanes: usize, copy_b: bool, scatter_c: bool) -> usize {
+fn cost<T: Float>(lanes: usize, m: usize, acs: isize, b: &ArrayView2<'_, T>, ccs: isize) -> usize {
+    let (k, n) = b.dim();
     let vectors = n.div_ceil(lanes);
+    let copy_b = if unit_columns(b) { 0 } else { 3 * k * n };
+    let unit_ccs = ccs == 1 || n == 1;
+    if avx::stationary_fits(k, acs, if unit_ccs { 1 } else { ccs }) {
+        return vectors * (m * (2 * k + 3) + 3 * k) + copy_b;
+    }
     // All rows against one group of `nv` vectors of columns, in blocks of up to `rows`.
     let group = |nv: usize, rows: usize| {
         let blocks = m.div_ceil(rows);
-        k * (blocks * (nv + 3) + m * (1 + nv)) + blocks * 20 + m * nv
+        k * (blocks * (nv + 3) + m * (1 + nv)) + blocks * 80 + m * nv
     };
-    let mut total =
-        vectors / 2 * group(2, avx::ROWS_WIDE) + vectors % 2 * group(1, avx::ROWS_NARROW);
-    if copy_b {
-        total += 3 * k * n;
-    }
-    if scatter_c {
-        total += 2 * m * n;
-    }
-    total
+    let blocks = vectors / 2 * group(2, avx::ROWS_WIDE) + vectors % 2 * group(1, avx::ROWS_NARROW);
+    let scatter_c = if unit_ccs { 0 } else { 2 * m * n };
+    blocks + copy_b + scatter_c
 }
