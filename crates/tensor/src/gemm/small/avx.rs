@@ -1,9 +1,9 @@
 //! The AVX2 + FMA kernels.
 //!
 //! When the inner extent is at most [`STATIONARY_MAX_K`] (W1's forward products and input
-//! gradients: `k` = 3 to 9), the stationary kernel keeps `B[0..k, cols]` in registers, one
-//! vector of columns at a time, and streams the rows of `A` past it: per row of `C`, `k`
-//! broadcasts, `k` multiply-adds and a store, with no loop over `p` at all.
+//! gradients: `k` = 3 to 9), the stationary kernel loads `B[0..k, cols]` once, for one or two
+//! vectors of columns at a time, and streams the rows of `A` past it: per row of `C`, `k`
+//! broadcasts, `k` multiply-adds per vector and a store, with no loop over `p` at all.
 //!
 //! Otherwise `C` is cut into register blocks of up to [`ROWS_WIDE`] rows by two
 //! vectors of columns (12 accumulators) or, when at most one vector of columns is left, up to
@@ -31,9 +31,15 @@ pub(super) const ROWS_WIDE: usize = 6;
 /// registers for the row pointers of a strided `A`).
 pub(super) const ROWS_NARROW: usize = 9;
 
-/// The largest inner extent the stationary kernel takes: its `k` vectors of `B`, four
-/// accumulators, a broadcast element of `A` and the edge mask fill the 16 vector registers.
+/// The largest inner extent the stationary kernel takes. Its cost per row, `k` broadcasts
+/// and `k` multiply-adds per vector of columns, is the block kernel's without the loop over
+/// `p`; as `k` grows the loop's overhead matters less and the block kernel's register reuse
+/// more.
 pub(super) const STATIONARY_MAX_K: usize = 10;
+/// Rows per step of the stationary kernel over two vectors of columns (8 accumulators).
+const STREAM_ROWS_WIDE: usize = 4;
+/// Rows per step of the stationary kernel over one vector of columns (4 accumulators).
+const STREAM_ROWS_NARROW: usize = 4;
 
 /// Whether the stationary kernel computes a product with inner extent `k`, `A`'s column
 /// stride `acs` and `C`'s column stride `ccs`: `B` must fit in registers, and the rows of `A`
@@ -70,7 +76,7 @@ fn mask_f64(cols: usize) -> __m256i {
 }
 
 macro_rules! kernel {
-    ($name:ident, $block:ident, $stationary:ident, $rows:ident, $t:ty, $vec:ty, $lanes:expr,
+    ($name:ident, $block:ident, $stationary:ident, $stream:ident, $rows:ident, $t:ty, $vec:ty, $lanes:expr,
      $mask:ident, $zero:ident, $set1:ident, $fmadd:ident, $loadu:ident, $storeu:ident,
      $maskload:ident, $maskstore:ident) => {
         /// `C = A·B` for the product `p` describes (see [`Product`]).
@@ -224,8 +230,9 @@ macro_rules! kernel {
         }
 
         /// `C = A·B` for an inner extent `k = K` (at most [`STATIONARY_MAX_K`]), `A` and `C`
-        /// with unit column strides: per vector of columns, `B[0..K, cols]` is loaded into
-        /// registers once and the rows of `A` stream past it, four at a time.
+        /// with unit column strides: per group of one or two vectors of columns, `B[0..K,
+        /// cols]` is loaded once (masked at the right edge) and the rows of `A` stream past
+        /// it, [`STREAM_ROWS_WIDE`] or [`STREAM_ROWS_NARROW`] at a time.
         ///
         /// # Safety
         ///
@@ -234,56 +241,100 @@ macro_rules! kernel {
         unsafe fn $stationary<const K: usize>(p: &Product<$t>) {
             let mut j0 = 0;
             while j0 < p.n {
-                let cols = (p.n - j0).min($lanes);
-                let mask = $mask(cols);
-                // SAFETY: rows 0..K = k of `B`, columns j0..j0 + cols <= n (the mask).
-                let y: [$vec; K] = std::array::from_fn(|q| unsafe {
-                    $maskload(p.b.offset(q as isize * p.brs).add(j0), mask)
-                });
-                let mut i0 = 0;
-                // SAFETY: rows i0..i0 + 4 <= m, then single rows below m.
+                let cols = p.n - j0;
+                // SAFETY: rows 0..K = k of `B`; columns j0..j0 + lanes + last <= n (the
+                // second vector masked), or j0..j0 + cols = n (masked).
                 unsafe {
-                    while i0 + 4 <= p.m {
-                        $rows::<K, 4>(p, &y, i0, j0, mask);
-                        i0 += 4;
-                    }
-                    while i0 < p.m {
-                        $rows::<K, 1>(p, &y, i0, j0, mask);
-                        i0 += 1;
+                    if cols > $lanes {
+                        let last = (cols - $lanes).min($lanes);
+                        let mask = $mask(last);
+                        let y: [[$vec; 2]; K] = std::array::from_fn(|q| {
+                            let b = p.b.offset(q as isize * p.brs).add(j0);
+                            [$loadu(b), $maskload(b.add($lanes), mask)]
+                        });
+                        $stream::<K, 2, STREAM_ROWS_WIDE>(p, &y, j0, mask);
+                        j0 += 2 * $lanes;
+                    } else {
+                        let mask = $mask(cols);
+                        let y: [[$vec; 1]; K] = std::array::from_fn(|q| {
+                            [$maskload(p.b.offset(q as isize * p.brs).add(j0), mask)]
+                        });
+                        $stream::<K, 1, STREAM_ROWS_NARROW>(p, &y, j0, mask);
+                        j0 += $lanes;
                     }
                 }
-                j0 += $lanes;
             }
         }
 
-        /// Rows `i0..i0 + R` of `C` at columns from `j0` (`mask`), from `B`'s rows `y`.
+        /// Every row of `C` at the `NV` vectors of columns from `j0` (the last one `mask`ed),
+        /// from `B`'s rows `y`: `R` rows at a time, then one at a time.
         ///
         /// # Safety
         ///
-        /// As for the stationary kernel, with the rows inside `A` and `C`.
+        /// As for the stationary kernel, with the columns inside `C`.
         #[target_feature(enable = "avx2,fma")]
         #[inline]
-        unsafe fn $rows<const K: usize, const R: usize>(
+        unsafe fn $stream<const K: usize, const NV: usize, const R: usize>(
             p: &Product<$t>,
-            y: &[$vec; K],
+            y: &[[$vec; NV]; K],
+            j0: usize,
+            mask: __m256i,
+        ) {
+            // Behind an opaque pointer, `B` is read from memory by the multiply-adds (a
+            // memory operand each, at no extra instruction) instead of occupying registers
+            // that the accumulators need.
+            let y = std::hint::black_box(y as *const [[$vec; NV]; K]);
+            let mut i0 = 0;
+            // SAFETY: rows i0..i0 + R <= m, then single rows below m.
+            unsafe {
+                while i0 + R <= p.m {
+                    $rows::<K, NV, R>(p, y, i0, j0, mask);
+                    i0 += R;
+                }
+                while i0 < p.m {
+                    $rows::<K, NV, 1>(p, y, i0, j0, mask);
+                    i0 += 1;
+                }
+            }
+        }
+
+        /// Rows `i0..i0 + R` of `C` at the `NV` vectors of columns from `j0`.
+        ///
+        /// # Safety
+        ///
+        /// As for the stationary kernel, with the rows inside `A` and `C`, and `y` valid.
+        #[target_feature(enable = "avx2,fma")]
+        #[inline]
+        unsafe fn $rows<const K: usize, const NV: usize, const R: usize>(
+            p: &Product<$t>,
+            y: *const [[$vec; NV]; K],
             i0: usize,
             j0: usize,
             mask: __m256i,
         ) {
             // SAFETY: rows i0..i0 + R < m of `A` (columns below K = k, unit stride) and of
-            // `C` (the masked columns from j0), by the caller's contract.
+            // `C` (the columns from j0, the last vector masked), by the caller's contract.
             unsafe {
                 let a = p.a.offset(i0 as isize * p.ars);
-                let mut acc = [$zero(); R];
-                for (q, &yq) in y.iter().enumerate() {
-                    for (r, sum) in acc.iter_mut().enumerate() {
+                let mut acc = [[$zero(); NV]; R];
+                for q in 0..K {
+                    for (r, sums) in acc.iter_mut().enumerate() {
                         let x = $set1(*a.offset(r as isize * p.ars).add(q));
-                        *sum = $fmadd(x, yq, *sum);
+                        for (v, sum) in sums.iter_mut().enumerate() {
+                            *sum = $fmadd(x, (*y)[q][v], *sum);
+                        }
                     }
                 }
                 let c = p.c.offset(i0 as isize * p.crs).add(j0);
-                for (r, &sum) in acc.iter().enumerate() {
-                    $maskstore(c.offset(r as isize * p.crs), mask, sum);
+                for (r, sums) in acc.iter().enumerate() {
+                    let c = c.offset(r as isize * p.crs);
+                    for (v, &sum) in sums.iter().enumerate() {
+                        if v + 1 < NV {
+                            $storeu(c.add(v * $lanes), sum);
+                        } else {
+                            $maskstore(c.add(v * $lanes), mask, sum);
+                        }
+                    }
                 }
             }
         }
@@ -294,6 +345,7 @@ kernel!(
     kernel_f32,
     block_f32,
     stationary_f32,
+    stream_f32,
     rows_f32,
     f32,
     __m256,
@@ -311,6 +363,7 @@ kernel!(
     kernel_f64,
     block_f64,
     stationary_f64,
+    stream_f64,
     rows_f64,
     f64,
     __m256d,
