@@ -118,7 +118,12 @@ fn direct<T: Float>(
     flip: bool,
 ) {
     if flip {
-        direct(b.reversed_axes(), a.reversed_axes(), c.reversed_axes(), false);
+        direct(
+            b.reversed_axes(),
+            a.reversed_axes(),
+            c.reversed_axes(),
+            false,
+        );
         return;
     }
     let (m, k) = a.dim();
