@@ -10,9 +10,11 @@
 //!
 //! On x86-64 CPUs with AVX2 and FMA (detected at run time, as the release build targets plain
 //! x86-64) that loop is written with intrinsics in [`avx`] (LLVM does not vectorize
-//! accumulators that stay in registers): `A[i, p]` is broadcast straight from `A` whatever its
-//! strides, `B`'s row segments are vector loads, and `C` is written in place whatever its
-//! strides. Vectors run along the rows of `C`, so a narrow `C` wastes lanes: when the cost
+//! accumulators that stay in registers), as two kernels: a stationary one for inner extents up
+//! to 10 (W1's forward products and input gradients), which loads `B` once and streams the
+//! rows of `A` past it, and a block one for longer ones (the weight gradients). `A[i, p]` is
+//! broadcast straight from `A`, `B`'s row segments are vector loads, and `C` is written in
+//! place whatever its strides. Vectors run along the rows of `C`, so a narrow `C` wastes lanes: when the cost
 //! model [`flip_is_cheaper`] says so, the kernel solves `Cᵀ = Bᵀ·Aᵀ` instead (W1's weight
 //! gradient `[8, 120] · [120, 4]` becomes `[4, 120] · [120, 8]`, half the multiply-adds).
 //! Each element is the same chain of fused multiply-adds either way, since
