@@ -1,0 +1,379 @@
+//! The AVX2 + FMA kernels.
+//!
+//! When the inner extent is at most [`STATIONARY_MAX_K`] (W1's forward products and input
+//! gradients: `k` = 3 to 9), the stationary kernel loads `B[0..k, cols]` once, for one or two
+//! vectors of columns at a time, and streams the rows of `A` past it: per row of `C`, `k`
+//! broadcasts, `k` multiply-adds per vector and a store, with no loop over `p` at all.
+//!
+//! Otherwise `C` is cut into register blocks of up to [`ROWS_WIDE`] rows by two
+//! vectors of columns (12 accumulators) or, when at most one vector of columns is left, up to
+//! [`ROWS_NARROW`] rows by one vector. A block lives in registers while `p` runs over the
+//! inner extent: `B[p, cols]` is loaded (the last vector masked at the right edge, so nothing
+//! is read or written past column `n`), each `A[i, p]` broadcast straight from `A` whatever its
+//! strides, and one multiply-add per row and vector accumulates it.
+//!
+//! Either way every `C[i, j]` is `fma(A[i, k-1], B[k-1, j], … fma(A[i, 0], B[0, j], 0))`, in
+//! increasing `p`.
+
+use std::arch::x86_64::{
+    __m256, __m256d, __m256i, _mm256_fmadd_pd, _mm256_fmadd_ps, _mm256_loadu_pd, _mm256_loadu_ps,
+    _mm256_loadu_si256, _mm256_maskload_pd, _mm256_maskload_ps, _mm256_maskstore_pd,
+    _mm256_maskstore_ps, _mm256_set1_pd, _mm256_set1_ps, _mm256_setzero_pd, _mm256_setzero_ps,
+    _mm256_storeu_pd, _mm256_storeu_ps,
+};
+
+use super::Product;
+
+/// Rows of `C` per block spanning two vectors of columns: 12 accumulators, the two vectors of
+/// `B`, a broadcast element of `A` and the edge mask fill the 16 vector registers.
+pub(super) const ROWS_WIDE: usize = 6;
+/// Rows of `C` per block spanning one vector of columns (more rows would run out of general
+/// registers for the row pointers of a strided `A`).
+pub(super) const ROWS_NARROW: usize = 9;
+
+/// The largest inner extent the stationary kernel takes. Its cost per row, `k` broadcasts
+/// and `k` multiply-adds per vector of columns, is the block kernel's without the loop over
+/// `p`; as `k` grows the loop's overhead matters less and the block kernel's register reuse
+/// more.
+pub(super) const STATIONARY_MAX_K: usize = 10;
+/// Rows per step of the stationary kernel over two vectors of columns (8 accumulators).
+const STREAM_ROWS_WIDE: usize = 4;
+/// Rows per step of the stationary kernel over one vector of columns (4 accumulators).
+const STREAM_ROWS_NARROW: usize = 4;
+
+/// Whether the stationary kernel computes a product with inner extent `k`, `A`'s column
+/// stride `acs` and `C`'s column stride `ccs`: `B` must fit in registers, and the rows of `A`
+/// and `C` be contiguous so that each row needs one address register.
+pub(super) fn stationary_fits(k: usize, acs: isize, ccs: isize) -> bool {
+    k <= STATIONARY_MAX_K && (acs == 1 || k == 1) && ccs == 1
+}
+
+/// Eight `-1` then eight `0`: the eight `i32` from offset `8 - cols` select the first `cols`
+/// lanes of an f32 vector.
+static MASK_F32: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
+/// As [`MASK_F32`] for the four `i64` lanes of an f64 vector.
+static MASK_F64: [i64; 8] = [-1, -1, -1, -1, 0, 0, 0, 0];
+
+/// The first `cols` lanes (1 to 8) of an f32 vector, as a load/store mask.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn mask_f32(cols: usize) -> __m256i {
+    debug_assert!((1..=8).contains(&cols));
+    let cols = cols.clamp(1, 8);
+    // SAFETY: the eight `i32` from `8 - cols` (0 to 7) lie inside the 16 of the table, and
+    // an unaligned load reads them whatever their alignment.
+    unsafe { _mm256_loadu_si256(MASK_F32.as_ptr().add(8 - cols).cast()) }
+}
+
+/// The first `cols` lanes (1 to 4) of an f64 vector, as a load/store mask.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn mask_f64(cols: usize) -> __m256i {
+    debug_assert!((1..=4).contains(&cols));
+    let cols = cols.clamp(1, 4);
+    // SAFETY: as in `mask_f32`, with four `i64` from `4 - cols` among the eight of the table.
+    unsafe { _mm256_loadu_si256(MASK_F64.as_ptr().add(4 - cols).cast()) }
+}
+
+macro_rules! kernel {
+    ($name:ident, $block:ident, $stationary:ident, $stream:ident, $rows:ident, $t:ty, $vec:ty, $lanes:expr,
+     $mask:ident, $zero:ident, $set1:ident, $fmadd:ident, $loadu:ident, $storeu:ident,
+     $maskload:ident, $maskstore:ident) => {
+        /// `C = A·B` for the product `p` describes (see [`Product`]).
+        ///
+        /// # Safety
+        ///
+        /// The CPU must support AVX2 and FMA, and `p` must describe valid arrays: `A`, `B`
+        /// readable, `C` writable and aliasing neither, `B` with unit column stride.
+        #[target_feature(enable = "avx2,fma")]
+        pub(super) unsafe fn $name(p: &Product<$t>) {
+            if stationary_fits(p.k, p.acs, p.ccs) {
+                // SAFETY: the caller's contract, and `stationary_fits` checked the rest.
+                unsafe {
+                    match p.k {
+                        1 => $stationary::<1>(p),
+                        2 => $stationary::<2>(p),
+                        3 => $stationary::<3>(p),
+                        4 => $stationary::<4>(p),
+                        5 => $stationary::<5>(p),
+                        6 => $stationary::<6>(p),
+                        7 => $stationary::<7>(p),
+                        8 => $stationary::<8>(p),
+                        9 => $stationary::<9>(p),
+                        _ => $stationary::<10>(p),
+                    }
+                }
+                return;
+            }
+            let mut j0 = 0;
+            while j0 < p.n {
+                let cols = p.n - j0;
+                let mut i0 = 0;
+                if cols > $lanes {
+                    let last = (cols - $lanes).min($lanes);
+                    let mask = $mask(last);
+                    while i0 < p.m {
+                        let rows = ROWS_WIDE.min(p.m - i0);
+                        // SAFETY: rows i0..i0 + rows <= m and columns j0..j0 + lanes + last
+                        // <= n form a block inside the arrays; the caller's contract covers
+                        // the rest.
+                        unsafe {
+                            match rows {
+                                6 => $block::<6, 2>(p, i0, j0, mask, last),
+                                5 => $block::<5, 2>(p, i0, j0, mask, last),
+                                4 => $block::<4, 2>(p, i0, j0, mask, last),
+                                3 => $block::<3, 2>(p, i0, j0, mask, last),
+                                2 => $block::<2, 2>(p, i0, j0, mask, last),
+                                _ => $block::<1, 2>(p, i0, j0, mask, last),
+                            }
+                        }
+                        i0 += rows;
+                    }
+                    j0 += 2 * $lanes;
+                } else {
+                    let mask = $mask(cols);
+                    while i0 < p.m {
+                        let rows = ROWS_NARROW.min(p.m - i0);
+                        // SAFETY: as above, with columns j0..j0 + cols = n.
+                        unsafe {
+                            match rows {
+                                9 => $block::<9, 1>(p, i0, j0, mask, cols),
+                                8 => $block::<8, 1>(p, i0, j0, mask, cols),
+                                7 => $block::<7, 1>(p, i0, j0, mask, cols),
+                                6 => $block::<6, 1>(p, i0, j0, mask, cols),
+                                5 => $block::<5, 1>(p, i0, j0, mask, cols),
+                                4 => $block::<4, 1>(p, i0, j0, mask, cols),
+                                3 => $block::<3, 1>(p, i0, j0, mask, cols),
+                                2 => $block::<2, 1>(p, i0, j0, mask, cols),
+                                _ => $block::<1, 1>(p, i0, j0, mask, cols),
+                            }
+                        }
+                        i0 += rows;
+                    }
+                    j0 += $lanes;
+                }
+            }
+        }
+
+        /// One register block: rows `i0..i0 + RR` of `C` by `NV` vectors of columns from
+        /// `j0`, all full but the last, whose first `last` lanes (`mask`) are inside `C`.
+        ///
+        /// # Safety
+        ///
+        /// As for the kernel, with the block inside `C`.
+        #[target_feature(enable = "avx2,fma")]
+        #[inline]
+        unsafe fn $block<const RR: usize, const NV: usize>(
+            p: &Product<$t>,
+            i0: usize,
+            j0: usize,
+            mask: __m256i,
+            last: usize,
+        ) {
+            // SAFETY: every access is at a row below i0 + RR <= m of `A` and `C` (column
+            // below k of `A`), a row below k of `B`, and a column below j0 + (NV - 1)·lanes
+            // + last <= n of `B` and `C`, the masked lanes excepted (the caller's contract).
+            unsafe {
+                let a = p.a.offset(i0 as isize * p.ars);
+                // Opaque to the optimizer, so that it keeps one register per row and
+                // broadcasts from `row + col` in one instruction, rather than rebuilding
+                // each row's address from the previous one at every `p`.
+                let rows: [*const $t; RR] =
+                    std::hint::black_box(std::array::from_fn(|r| a.offset(r as isize * p.ars)));
+                let mut acc = [[$zero(); NV]; RR];
+                let mut b = p.b.add(j0);
+                let mut col = 0isize;
+                for _ in 0..p.k {
+                    let mut y = [$zero(); NV];
+                    for (v, yv) in y.iter_mut().enumerate() {
+                        let src = b.add(v * $lanes);
+                        *yv = if v + 1 < NV {
+                            $loadu(src)
+                        } else {
+                            $maskload(src, mask)
+                        };
+                    }
+                    for (row, sums) in rows.iter().zip(&mut acc) {
+                        let x = $set1(*row.offset(col));
+                        for (sum, &yv) in sums.iter_mut().zip(&y) {
+                            *sum = $fmadd(x, yv, *sum);
+                        }
+                    }
+                    b = b.offset(p.brs);
+                    col += p.acs;
+                }
+                let c = p.c.offset(i0 as isize * p.crs + j0 as isize * p.ccs);
+                for (r, sums) in acc.iter().enumerate() {
+                    let c = c.offset(r as isize * p.crs);
+                    for (v, &sum) in sums.iter().enumerate() {
+                        let full = v + 1 < NV;
+                        if p.ccs == 1 {
+                            let dst = c.add(v * $lanes);
+                            if full {
+                                $storeu(dst, sum);
+                            } else {
+                                $maskstore(dst, mask, sum);
+                            }
+                        } else {
+                            // A strided row of `C` (the transposed problem writes `Cᵀ`):
+                            // element by element.
+                            let mut lanes = [0.0 as $t; $lanes];
+                            $storeu(lanes.as_mut_ptr(), sum);
+                            let width = if full { $lanes } else { last };
+                            for (l, &x) in lanes[..width].iter().enumerate() {
+                                *c.offset((v * $lanes + l) as isize * p.ccs) = x;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// `C = A·B` for an inner extent `k = K` (at most [`STATIONARY_MAX_K`]), `A` and `C`
+        /// with unit column strides: per group of one or two vectors of columns, `B[0..K,
+        /// cols]` is loaded once (masked at the right edge) and the rows of `A` stream past
+        /// it, [`STREAM_ROWS_WIDE`] or [`STREAM_ROWS_NARROW`] at a time.
+        ///
+        /// # Safety
+        ///
+        /// As for the kernel, with `p.k == K`, `p.acs == 1` (or `K == 1`) and `p.ccs == 1`.
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $stationary<const K: usize>(p: &Product<$t>) {
+            let mut j0 = 0;
+            while j0 < p.n {
+                let cols = p.n - j0;
+                // SAFETY: rows 0..K = k of `B`; columns j0..j0 + lanes + last <= n (the
+                // second vector masked), or j0..j0 + cols = n (masked).
+                unsafe {
+                    if cols > $lanes {
+                        let last = (cols - $lanes).min($lanes);
+                        let mask = $mask(last);
+                        let y: [[$vec; 2]; K] = std::array::from_fn(|q| {
+                            let b = p.b.offset(q as isize * p.brs).add(j0);
+                            [$loadu(b), $maskload(b.add($lanes), mask)]
+                        });
+                        $stream::<K, 2, STREAM_ROWS_WIDE>(p, &y, j0, mask);
+                        j0 += 2 * $lanes;
+                    } else {
+                        let mask = $mask(cols);
+                        let y: [[$vec; 1]; K] = std::array::from_fn(|q| {
+                            [$maskload(p.b.offset(q as isize * p.brs).add(j0), mask)]
+                        });
+                        $stream::<K, 1, STREAM_ROWS_NARROW>(p, &y, j0, mask);
+                        j0 += $lanes;
+                    }
+                }
+            }
+        }
+
+        /// Every row of `C` at the `NV` vectors of columns from `j0` (the last one `mask`ed),
+        /// from `B`'s rows `y`: `R` rows at a time, then one at a time.
+        ///
+        /// # Safety
+        ///
+        /// As for the stationary kernel, with the columns inside `C`.
+        #[target_feature(enable = "avx2,fma")]
+        #[inline]
+        unsafe fn $stream<const K: usize, const NV: usize, const R: usize>(
+            p: &Product<$t>,
+            y: &[[$vec; NV]; K],
+            j0: usize,
+            mask: __m256i,
+        ) {
+            // Behind an opaque pointer, `B` is read from memory by the multiply-adds (a
+            // memory operand each, at no extra instruction) instead of occupying registers
+            // that the accumulators need.
+            let y = std::hint::black_box(y as *const [[$vec; NV]; K]);
+            let mut i0 = 0;
+            // SAFETY: rows i0..i0 + R <= m, then single rows below m.
+            unsafe {
+                while i0 + R <= p.m {
+                    $rows::<K, NV, R>(p, y, i0, j0, mask);
+                    i0 += R;
+                }
+                while i0 < p.m {
+                    $rows::<K, NV, 1>(p, y, i0, j0, mask);
+                    i0 += 1;
+                }
+            }
+        }
+
+        /// Rows `i0..i0 + R` of `C` at the `NV` vectors of columns from `j0`.
+        ///
+        /// # Safety
+        ///
+        /// As for the stationary kernel, with the rows inside `A` and `C`, and `y` valid.
+        #[target_feature(enable = "avx2,fma")]
+        #[inline]
+        unsafe fn $rows<const K: usize, const NV: usize, const R: usize>(
+            p: &Product<$t>,
+            y: *const [[$vec; NV]; K],
+            i0: usize,
+            j0: usize,
+            mask: __m256i,
+        ) {
+            // SAFETY: rows i0..i0 + R < m of `A` (columns below K = k, unit stride) and of
+            // `C` (the columns from j0, the last vector masked), by the caller's contract.
+            unsafe {
+                let a = p.a.offset(i0 as isize * p.ars);
+                let mut acc = [[$zero(); NV]; R];
+                for q in 0..K {
+                    for (r, sums) in acc.iter_mut().enumerate() {
+                        let x = $set1(*a.offset(r as isize * p.ars).add(q));
+                        for (v, sum) in sums.iter_mut().enumerate() {
+                            *sum = $fmadd(x, (*y)[q][v], *sum);
+                        }
+                    }
+                }
+                let c = p.c.offset(i0 as isize * p.crs).add(j0);
+                for (r, sums) in acc.iter().enumerate() {
+                    let c = c.offset(r as isize * p.crs);
+                    for (v, &sum) in sums.iter().enumerate() {
+                        if v + 1 < NV {
+                            $storeu(c.add(v * $lanes), sum);
+                        } else {
+                            $maskstore(c.add(v * $lanes), mask, sum);
+                        }
+                    }
+                }
+            }
+        }
+    };
+}
+
+kernel!(
+    kernel_f32,
+    block_f32,
+    stationary_f32,
+    stream_f32,
+    rows_f32,
+    f32,
+    __m256,
+    8,
+    mask_f32,
+    _mm256_setzero_ps,
+    _mm256_set1_ps,
+    _mm256_fmadd_ps,
+    _mm256_loadu_ps,
+    _mm256_storeu_ps,
+    _mm256_maskload_ps,
+    _mm256_maskstore_ps
+);
+kernel!(
+    kernel_f64,
+    block_f64,
+    stationary_f64,
+    stream_f64,
+    rows_f64,
+    f64,
+    __m256d,
+    4,
+    mask_f64,
+    _mm256_setzero_pd,
+    _mm256_set1_pd,
+    _mm256_fmadd_pd,
+    _mm256_loadu_pd,
+    _mm256_storeu_pd,
+    _mm256_maskload_pd,
+    _mm256_maskstore_pd
+);
