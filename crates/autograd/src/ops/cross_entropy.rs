@@ -22,7 +22,7 @@
 
 use backprop_tensor::{Float, Rng, Tensor};
 
-use super::logsumexp::{for_each_in_rows, row_logsumexp};
+use super::logsumexp::{row_logsumexp, softmax_from_lse};
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::mode::is_grad_enabled;
 use crate::{Backward, BackwardCtx, Var};
@@ -322,9 +322,7 @@ impl<T: Float> CrossEntropyBackward<T> {
         let (x, g) = (Contiguous::new(x), Contiguous::new(g));
         let (xs, gs) = (x.slice(), g.slice());
         // p = e^{x - lse} for the whole matrix in one vectorized pass.
-        let mut p = xs[..n_rows * c].to_vec();
-        for_each_in_rows(&mut p, c, |v, r| *v -= self.lse[r]);
-        T::exp_in_place(&mut p);
+        let p = softmax_from_lse(xs, &self.lse, c);
         let mut dx = vec![T::zero(); n_rows * c];
         if c > 0 {
             for (n, (d, pr)) in dx.chunks_exact_mut(c).zip(p.chunks_exact(c)).enumerate() {
