@@ -138,6 +138,7 @@ macro_rules! with_row_width {
         }
     };
 }
+pub(crate) use with_row_width;
 
 /// The log-sum-exp lse_n = m_n + ln Σ_c e^{x_nc - m_n} of each row of the row-major
 /// `[n_rows, c]` slice `xs`, with m_n the row maximum (replaced by 0 when it is not finite,
