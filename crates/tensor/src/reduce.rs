@@ -40,12 +40,43 @@ fn sum_slice<T: Float>(s: &[T]) -> T {
 /// vectorizes narrow rows better, but moved W1's trained weights away from PyTorch's by
 /// more than the parity test allows (Adam amplifies rounding differences in small
 /// gradients), so the order is kept.
+///
+/// Rows of at most [`NARROW`] columns (a bias gradient: W1's 8, 9 or 3) are too short for
+/// the loop over a row to pay off; they go to [`sum_narrow_rows`], whose width is a
+/// constant.
 fn sum_rows<T: Float>(block: &[T], out: &mut [T]) {
+    macro_rules! narrow {
+        ($($w:literal)*) => {
+            match out.len() {
+                $($w => return sum_narrow_rows::<T, $w>(block, out),)*
+                _ => {}
+            }
+        };
+    }
+    narrow!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32);
     for row in block.chunks_exact(out.len()) {
         for (o, &v) in out.iter_mut().zip(row) {
             *o += v;
         }
     }
+}
+
+/// The widest rows [`sum_rows`] sums with a constant width.
+const NARROW: usize = 32;
+
+/// [`sum_rows`] for rows of `W` columns: the `W` running sums stay in registers across the
+/// rows and each row is added to them at once (vectorized across the columns), so every
+/// column is still summed down the rows in order, bitwise as the plain loop does.
+fn sum_narrow_rows<T: Float, const W: usize>(block: &[T], out: &mut [T]) {
+    debug_assert!(W <= NARROW);
+    let mut acc: [T; W] = out.try_into().expect("W output columns");
+    for row in block.chunks_exact(W) {
+        let row: &[T; W] = row.try_into().expect("rows of W columns");
+        for (a, &v) in acc.iter_mut().zip(row) {
+            *a += v;
+        }
+    }
+    out.copy_from_slice(&acc);
 }
 
 /// `a` (a reduction's result) with the same elements in row-major order under `shape`,
@@ -401,6 +432,61 @@ mod tests {
         let long = Tensor::<f64>::arange(0.0, 1001.0, 1.0);
         assert_eq!(long.sum_all().item(), 500_500.0);
         assert_eq!(long.sum(&[0], false).item(), 500_500.0);
+    }
+
+    #[test]
+    fn narrow_column_sums_match_the_plain_row_order_loop_bitwise() {
+        /// Sums over `axis` of the row-major `x`, each output element added down its
+        /// column in row order.
+        fn plain<T: Float>(x: &[T], shape: &[usize], axis: usize) -> Vec<T> {
+            let n = shape[axis];
+            let inner: usize = shape[axis + 1..].iter().product();
+            let mut out = Vec::new();
+            for block in x.chunks_exact(n * inner) {
+                let mut sums = vec![T::zero(); inner];
+                for row in block.chunks_exact(inner) {
+                    for (o, &v) in sums.iter_mut().zip(row) {
+                        *o += v;
+                    }
+                }
+                out.extend(sums);
+            }
+            out
+        }
+        fn bits<T: Float>(v: &[T]) -> Vec<u64> {
+            v.iter().map(|e| e.as_f64().to_bits()).collect()
+        }
+        let mut rng = crate::Rng::seed_from_u64(10);
+        // Every width up to past the constant ones (rows of one element are summed by
+        // `sum_slice`), W1's bias gradients, wide rows, and narrow rows under an outer axis
+        // (3-d, summed over the middle axis).
+        let shapes = (2..=NARROW + 2).map(|w| (vec![37, w], 0)).chain([
+            (vec![120, 8], 0),
+            (vec![120, 9], 0),
+            (vec![120, 3], 0),
+            (vec![1, 2], 0),
+            (vec![3, 100], 0),
+            (vec![2, 40, 5], 1),
+            (vec![3, 50, 12], 1),
+        ]);
+        for (shape, axis) in shapes {
+            // Values of mixed magnitude, so any change of the order changes the rounding.
+            let t = Tensor::<f32>::randn(&shape, &mut rng).map(|v| v * v * v * 1e3);
+            let want = plain(t.as_slice().unwrap(), &shape, axis);
+            assert_eq!(
+                bits(&t.sum(&[axis], false).to_vec()),
+                bits(&want),
+                "{shape:?}"
+            );
+            let values = t.to_vec().iter().map(|&v| f64::from(v) / 3.0).collect();
+            let t = Tensor::from_vec(values, &shape).unwrap();
+            let want = plain(t.as_slice().unwrap(), &shape, axis);
+            assert_eq!(
+                bits(&t.sum(&[axis], false).to_vec()),
+                bits(&want),
+                "{shape:?} f64"
+            );
+        }
     }
 
     #[test]
