@@ -197,6 +197,13 @@ impl<T: Float> Tensor<T> {
     pub fn mean(&self, axes: &[usize], keepdim: bool) -> Tensor<T> {
         let axes_n = normalize_axes("mean", axes, self.shape());
         let count: usize = axes_n.iter().map(|&a| self.shape()[a]).product();
+        if let ([0], [_], Some(x)) = (axes_n.as_slice(), self.shape(), self.data.as_slice()) {
+            // A whole contiguous vector (a batch of losses): the sum `sum` computes for it,
+            // times 1/n, without the intermediate tensor.
+            let mean = sum_slice(x) * (T::one() / T::from_usize(count));
+            return Tensor::from_vec(vec![mean], if keepdim { &[1] } else { &[] })
+                .expect("one value");
+        }
         let s = self.sum(&axes_n, keepdim);
         s.mul_scalar(T::one() / T::from_usize(count))
     }
@@ -486,6 +493,21 @@ mod tests {
                 bits(&want),
                 "{shape:?} f64"
             );
+        }
+    }
+
+    #[test]
+    fn mean_of_a_vector_is_its_sum_times_one_over_n_bitwise() {
+        let mut rng = crate::Rng::seed_from_u64(12);
+        for n in [0, 1, 3, 8, 9, 120, 1001] {
+            let t = Tensor::<f32>::randn(&[n], &mut rng).map(|v| v * v * v);
+            for keepdim in [false, true] {
+                let want = t.sum(&[0], keepdim).mul_scalar(1.0 / n as f32).to_vec();
+                let got = t.mean(&[0], keepdim);
+                assert_eq!(got.shape(), if keepdim { &[1][..] } else { &[] });
+                let bits = |v: &[f32]| v.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got.to_vec()), bits(&want), "n = {n}");
+            }
         }
     }
 
