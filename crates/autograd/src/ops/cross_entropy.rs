@@ -191,13 +191,22 @@ impl<T: Float> Var<T> {
                 );
                 let classes = classes.to_vec();
                 // One branch-free pass over the targets; the panic looks for the culprit.
-                let (has_ignore, ignored) = (ignore_index.is_some(), ignore_index.unwrap_or(0));
-                let (mut bad, mut any_ignored) = (false, false);
-                for &y in &classes {
-                    let skip = has_ignore & (y == ignored);
-                    bad |= (y >= c) & !skip;
-                    any_ignored |= skip;
-                }
+                let (bad, any_ignored) = match ignore_index {
+                    // Without an ignored class, the largest target decides.
+                    None => {
+                        let largest = classes.iter().fold(0, |m, &y| m.max(y));
+                        (!classes.is_empty() && largest >= c, false)
+                    }
+                    Some(ignored) => {
+                        let (mut bad, mut any_ignored) = (false, false);
+                        for &y in &classes {
+                            let skip = y == ignored;
+                            bad |= (y >= c) & !skip;
+                            any_ignored |= skip;
+                        }
+                        (bad, any_ignored)
+                    }
+                };
                 if bad {
                     let (n, y) = classes
                         .iter()
