@@ -40,12 +40,43 @@ fn sum_slice<T: Float>(s: &[T]) -> T {
 /// vectorizes narrow rows better, but moved W1's trained weights away from PyTorch's by
 /// more than the parity test allows (Adam amplifies rounding differences in small
 /// gradients), so the order is kept.
+///
+/// Rows of at most [`NARROW`] columns (a bias gradient: W1's 8, 9 or 3) are too short for
+/// the loop over a row to pay off; they go to [`sum_narrow_rows`], whose width is a
+/// constant.
 fn sum_rows<T: Float>(block: &[T], out: &mut [T]) {
+    macro_rules! narrow {
+        ($($w:literal)*) => {
+            match out.len() {
+                $($w => return sum_narrow_rows::<T, $w>(block, out),)*
+                _ => {}
+            }
+        };
+    }
+    narrow!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32);
     for row in block.chunks_exact(out.len()) {
         for (o, &v) in out.iter_mut().zip(row) {
             *o += v;
         }
     }
+}
+
+/// The widest rows [`sum_rows`] sums with a constant width.
+const NARROW: usize = 32;
+
+/// [`sum_rows`] for rows of `W` columns: the `W` running sums stay in registers across the
+/// rows and each row is added to them at once (vectorized across the columns), so every
+/// column is still summed down the rows in order, bitwise as the plain loop does.
+fn sum_narrow_rows<T: Float, const W: usize>(block: &[T], out: &mut [T]) {
+    debug_assert!(W <= NARROW);
+    let mut acc: [T; W] = out.try_into().expect("W output columns");
+    for row in block.chunks_exact(W) {
+        let row: &[T; W] = row.try_into().expect("rows of W columns");
+        for (a, &v) in acc.iter_mut().zip(row) {
+            *a += v;
+        }
+    }
+    out.copy_from_slice(&acc);
 }
 
 /// `a` (a reduction's result) with the same elements in row-major order under `shape`,
@@ -166,6 +197,13 @@ impl<T: Float> Tensor<T> {
     pub fn mean(&self, axes: &[usize], keepdim: bool) -> Tensor<T> {
         let axes_n = normalize_axes("mean", axes, self.shape());
         let count: usize = axes_n.iter().map(|&a| self.shape()[a]).product();
+        if let ([0], [_], Some(x)) = (axes_n.as_slice(), self.shape(), self.data.as_slice()) {
+            // A whole contiguous vector (a batch of losses): the sum `sum` computes for it,
+            // times 1/n, without the intermediate tensor.
+            let mean = sum_slice(x) * (T::one() / T::from_usize(count));
+            return Tensor::from_vec(vec![mean], if keepdim { &[1] } else { &[] })
+                .expect("one value");
+        }
         let s = self.sum(&axes_n, keepdim);
         s.mul_scalar(T::one() / T::from_usize(count))
     }
@@ -330,82 +368,4 @@ impl<T: Float> Tensor<T> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sum_over_one_axis_matches_the_definition() {
-        // Integer values, so every summation order gives the exact sum.
-        for shape in [
-            vec![120, 8],
-            vec![130, 3],
-            vec![7, 9],
-            vec![300, 1],
-            vec![5, 100],
-            vec![3, 70, 2],
-            vec![2, 200, 5],
-        ] {
-            let numel: usize = shape.iter().product();
-            let t = Tensor::<f64>::arange(0.0, numel as f64, 1.0)
-                .reshape(&shape)
-                .map(|v| (v * 7.0) % 13.0 - 6.0);
-            for axis in 0..shape.len() {
-                let want = Tensor::from_array(t.array().sum_axis(ndarray::Axis(axis)));
-                assert_eq!(t.sum(&[axis], false), want, "{shape:?} over axis {axis}");
-            }
-        }
-    }
-
-    #[test]
-    fn reductions_of_tensors_stored_column_major() {
-        // Elementwise results keep their inputs' memory order, so a tensor can be stored
-        // column-major; reductions must still lay their results out row-major.
-        use ndarray::ShapeBuilder;
-        let values: Vec<f64> = (0..12).map(f64::from).collect();
-        let t = Tensor::from_array(
-            ndarray::ArrayD::from_shape_vec(IxDyn(&[3, 4]).f(), values).unwrap(),
-        );
-        assert!(!t.array().is_standard_layout());
-        let row_major = Tensor::from_vec(t.to_vec(), &[3, 4]).unwrap();
-        for keepdim in [false, true] {
-            assert_eq!(t.sum(&[], keepdim), row_major, "keepdim {keepdim}");
-            assert_eq!(t.sum(&[1], keepdim), row_major.sum(&[1], keepdim));
-            assert_eq!(t.max(&[0], keepdim), row_major.max(&[0], keepdim));
-            assert_eq!(t.argmax(1, keepdim), row_major.argmax(1, keepdim));
-        }
-    }
-
-    #[test]
-    fn reductions() {
-        let t = Tensor::<f64>::arange(0.0, 24.0, 1.0).reshape(&[2, 3, 4]);
-        assert_eq!(t.sum(&[0, 2], false).to_vec(), vec![60.0, 92.0, 124.0]);
-        assert_eq!(t.sum(&[2, 0], true).shape(), &[1, 3, 1]);
-        assert_eq!(t.mean(&[1], false).shape(), &[2, 4]);
-        assert_eq!(t.max(&[1], false).to_vec()[..4], [8.0, 9.0, 10.0, 11.0]);
-        assert_eq!(t.min_all().item(), 0.0);
-        assert_eq!(t.sum_all().item(), 276.0);
-        assert_eq!(t.argmin(2, true).shape(), &[2, 3, 1]);
-    }
-
-    #[test]
-    fn contiguous_single_axis_sum_matches_the_general_path() {
-        let t = Tensor::<f64>::randn(&[3, 5, 4], &mut crate::Rng::seed_from_u64(9));
-        for axis in 0..3 {
-            for keepdim in [false, true] {
-                let fast = t.sum(&[axis], keepdim);
-                let general = t.fold_axes("sum", &[axis], keepdim, |d, a| d.sum_axis(a));
-                assert_eq!(fast.shape(), general.shape());
-                assert!(fast.allclose(&general, 1e-14, 1e-14), "axis {axis}");
-            }
-        }
-        let long = Tensor::<f64>::arange(0.0, 1001.0, 1.0);
-        assert_eq!(long.sum_all().item(), 500_500.0);
-        assert_eq!(long.sum(&[0], false).item(), 500_500.0);
-    }
-
-    #[test]
-    #[should_panic(expected = "sum: axis 3 is out of range for a tensor of shape [2, 2]")]
-    fn bad_axis() {
-        let _ = Tensor::<f32>::zeros(&[2, 2]).sum(&[3], false);
-    }
-}
+mod tests;

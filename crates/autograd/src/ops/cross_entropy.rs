@@ -19,13 +19,17 @@
 //! (`create_graph`), the same formula is built from Var ops (p from a log-sum-exp whose
 //! max shift is a constant), so second derivatives are exact. Saves lse (N values) and the
 //! target description; q is treated as a constant (no gradient flows to targets).
+//! Plain class indices (no weights, no smoothing, no ignored row) skip the coefficient
+//! walk with bitwise-identical results (`class_indices`).
 
 use backprop_tensor::{Float, Rng, Tensor};
 
-use super::logsumexp::{for_each_in_rows, row_logsumexp};
+use super::logsumexp::{row_logsumexp, softmax_from_lse};
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::mode::is_grad_enabled;
 use crate::{Backward, BackwardCtx, Var};
+
+mod class_indices;
 
 pub(crate) const SECOND_ORDER: SecondOrder = SecondOrder::Supported;
 
@@ -165,17 +169,16 @@ impl<T: Float> Var<T> {
             label_smoothing >= T::zero() && label_smoothing <= T::one(),
             "cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}"
         );
-        let weight: Vec<T> = match weight {
-            Some(w) => {
-                assert!(
-                    w.shape() == [c],
-                    "cross_entropy: weight must have shape [{c}] (one per class), got {:?}",
-                    w.shape()
-                );
-                w.to_vec()
-            }
-            None => vec![T::one(); c],
-        };
+        let weight: Option<Vec<T>> = weight.map(|w| {
+            assert!(
+                w.shape() == [c],
+                "cross_entropy: weight must have shape [{c}] (one per class), got {:?}",
+                w.shape()
+            );
+            w.to_vec()
+        });
+        // The class-index fast path (`class_indices`) is decided with the targets.
+        let mut plain = weight.is_none() && label_smoothing == T::zero();
         let target = match target {
             CrossEntropyTarget::Indices {
                 classes,
@@ -187,13 +190,32 @@ impl<T: Float> Var<T> {
                     classes.shape()
                 );
                 let classes = classes.to_vec();
-                if let Some((n, &y)) = classes
-                    .iter()
-                    .enumerate()
-                    .find(|&(_, &y)| y >= c && Some(y) != ignore_index)
-                {
+                // One branch-free pass over the targets; the panic looks for the culprit.
+                let (bad, any_ignored) = match ignore_index {
+                    // Without an ignored class, the largest target decides.
+                    None => {
+                        let largest = classes.iter().fold(0, |m, &y| m.max(y));
+                        (!classes.is_empty() && largest >= c, false)
+                    }
+                    Some(ignored) => {
+                        let (mut bad, mut any_ignored) = (false, false);
+                        for &y in &classes {
+                            let skip = y == ignored;
+                            bad |= (y >= c) & !skip;
+                            any_ignored |= skip;
+                        }
+                        (bad, any_ignored)
+                    }
+                };
+                if bad {
+                    let (n, y) = classes
+                        .iter()
+                        .enumerate()
+                        .find(|&(_, &y)| y >= c && Some(y) != ignore_index)
+                        .expect("an out-of-range target was seen");
                     panic!("cross_entropy: target {y} of row {n} is out of range for {c} classes");
                 }
+                plain &= !any_ignored;
                 Target::Indices {
                     classes,
                     ignore_index,
@@ -205,36 +227,50 @@ impl<T: Float> Var<T> {
                     "cross_entropy: logits {shape:?} need probability targets of the same shape, got {:?}",
                     t.shape()
                 );
+                plain = false;
                 Target::Probs(t.to_vec())
             }
         };
-        let weight_sum = weight.iter().copied().sum();
-        let coef = Coefficients {
-            target: &target,
-            weight: &weight,
-            weight_sum,
-            smoothing: label_smoothing,
-            c,
+        // The fast path never reads the weights, so it skips building the ones.
+        let weight = match weight {
+            Some(w) => w,
+            None if plain => Vec::new(),
+            None => vec![T::one(); c],
         };
-
+        let weight_sum = weight.iter().copied().sum();
         let x = Contiguous::new(&x);
         let xs = x.slice();
         let lse = row_logsumexp(xs, n_rows, c);
-        let loss: Vec<T> = (0..n_rows)
-            .map(|n| {
-                let (row, l) = (&xs[n * c..(n + 1) * c], lse[n]);
-                // Σ q (lse - x) term by term: no cancellation between two large sums.
-                let mut acc = T::zero();
-                coef.row(n, |cls, q| acc += q * (l - row[cls]));
-                acc
-            })
-            .collect();
+        let loss: Vec<T> = match &target {
+            Target::Indices { classes, .. } if plain => {
+                class_indices::losses(xs, &lse, classes, c)
+            }
+            _ => {
+                let coef = Coefficients {
+                    target: &target,
+                    weight: &weight,
+                    weight_sum,
+                    smoothing: label_smoothing,
+                    c,
+                };
+                (0..n_rows)
+                    .map(|n| {
+                        let (row, l) = (&xs[n * c..(n + 1) * c], lse[n]);
+                        // Σ q (lse - x) term by term: no cancellation between two large sums.
+                        let mut acc = T::zero();
+                        coef.row(n, |cls, q| acc += q * (l - row[cls]));
+                        acc
+                    })
+                    .collect()
+            }
+        };
         let out = Tensor::from_vec(loss, &[n_rows]).expect("n_rows values");
         let backward = CrossEntropyBackward {
             target,
             weight,
             weight_sum,
             smoothing: label_smoothing,
+            plain,
             lse,
         };
         Var::from_op("cross_entropy", out, vec![self.clone()], backward)
@@ -266,18 +302,29 @@ impl<'a, T: Float> Contiguous<'a, T> {
 
 struct CrossEntropyBackward<T> {
     target: Target<T>,
+    /// Class weights; empty on the fast path, where they are all ones.
     weight: Vec<T>,
     weight_sum: T,
     smoothing: T,
+    /// Class indices, no weights, no smoothing, no ignored row: see `class_indices`.
+    plain: bool,
     lse: Vec<T>,
 }
 
 impl<T: Float> CrossEntropyBackward<T> {
-    fn coefficients(&self, c: usize) -> Coefficients<'_, T> {
+    /// The target coefficients; `ones` holds the unit weights of the fast path, which
+    /// does not keep them.
+    fn coefficients<'a>(&'a self, c: usize, ones: &'a mut Vec<T>) -> Coefficients<'a, T> {
+        let (weight, weight_sum) = if self.plain {
+            *ones = vec![T::one(); c];
+            (ones.as_slice(), ones.iter().copied().sum())
+        } else {
+            (self.weight.as_slice(), self.weight_sum)
+        };
         Coefficients {
             target: &self.target,
-            weight: &self.weight,
-            weight_sum: self.weight_sum,
+            weight,
+            weight_sum,
             smoothing: self.smoothing,
             c,
         }
@@ -289,10 +336,9 @@ impl<T: Float> Backward<T> for CrossEntropyBackward<T> {
         let x = ctx.input(0);
         let shape = ctx.input_shape(0);
         let (n_rows, c) = (shape[0], shape[1]);
-        let coef = self.coefficients(c);
         if is_grad_enabled() {
             // Recorded backward (create_graph): the same formula from differentiable ops.
-            let (q, s) = coef.dense(n_rows);
+            let (q, s) = self.coefficients(c, &mut Vec::new()).dense(n_rows);
             let m = Var::new(x.data().max(&[1], true).map(|v| {
                 if v.is_finite() { v } else { T::zero() }
             }));
@@ -318,13 +364,16 @@ impl<T: Float> CrossEntropyBackward<T> {
     fn gradient(&self, x: &Tensor<T>, g: &Tensor<T>) -> Tensor<T> {
         let shape = x.shape().to_vec();
         let (n_rows, c) = (shape[0], shape[1]);
-        let coef = self.coefficients(c);
         let (x, g) = (Contiguous::new(x), Contiguous::new(g));
         let (xs, gs) = (x.slice(), g.slice());
+        if let (true, Target::Indices { classes, .. }) = (self.plain, &self.target) {
+            let dx = class_indices::gradient(xs, &self.lse, classes, gs, c);
+            return Tensor::from_vec(dx, &shape).expect("same shape as the logits");
+        }
+        let mut ones = Vec::new();
+        let coef = self.coefficients(c, &mut ones);
         // p = e^{x - lse} for the whole matrix in one vectorized pass.
-        let mut p = xs[..n_rows * c].to_vec();
-        for_each_in_rows(&mut p, c, |v, r| *v -= self.lse[r]);
-        T::exp_in_place(&mut p);
+        let p = softmax_from_lse(xs, &self.lse, c);
         let mut dx = vec![T::zero(); n_rows * c];
         if c > 0 {
             for (n, (d, pr)) in dx.chunks_exact_mut(c).zip(p.chunks_exact(c)).enumerate() {
@@ -398,106 +447,4 @@ pub(crate) fn cases(rng: &mut Rng) -> Vec<GradCase> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The unfused definition: -Σ_c q_nc · log_softmax(x)_nc from elementary ops.
-    fn reference(x: &Tensor<f64>, q: &Tensor<f64>) -> Vec<f64> {
-        let lse = x.exp().sum(&[1], true).log();
-        q.mul(&x.sub(&lse)).sum(&[1], false).neg().to_vec()
-    }
-
-    #[test]
-    fn matches_the_unfused_definition() {
-        let mut rng = Rng::seed_from_u64(3);
-        let x = Tensor::<f64>::randn(&[3, 4], &mut rng);
-        let y = Tensor::from_vec(vec![1usize, 3, 0], &[3]).unwrap();
-        let w = Tensor::from_vec(vec![0.5, 1.0, 2.0, 3.0], &[4]).unwrap();
-        let eps = 0.3;
-        let mut q = vec![0.0; 12];
-        for (n, &yn) in [1usize, 3, 0].iter().enumerate() {
-            for c in 0..4 {
-                q[n * 4 + c] = eps / 4.0 * w.to_vec()[c];
-            }
-            q[n * 4 + yn] += (1.0 - eps) * w.to_vec()[yn];
-        }
-        let q = Tensor::from_vec(q, &[3, 4]).unwrap();
-        let target = CrossEntropyTarget::Indices {
-            classes: &y,
-            ignore_index: None,
-        };
-        let got = Var::new(x.clone()).cross_entropy(target, Some(&w), eps);
-        for (a, b) in got.value().to_vec().iter().zip(reference(&x, &q)) {
-            assert!((a - b).abs() < 1e-12, "{a} vs {b}");
-        }
-    }
-
-    #[test]
-    fn strided_logits_give_the_same_loss_and_gradient() {
-        let mut rng = Rng::seed_from_u64(4);
-        let base = Tensor::<f64>::randn(&[4, 3], &mut rng);
-        let y = Tensor::from_vec(vec![0usize, 3, 2], &[3]).unwrap();
-        let run = |x: &Var<f64>| {
-            let target = CrossEntropyTarget::Indices {
-                classes: &y,
-                ignore_index: None,
-            };
-            let loss = x.cross_entropy(target, None, 0.1);
-            loss.backward_with(Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]).unwrap());
-            loss.value()
-        };
-        let strided = Var::parameter(Tensor::from_array(base.array().clone().reversed_axes()));
-        assert!(strided.data().as_slice().is_none(), "the case must be strided");
-        let dense = Var::parameter(strided.value().to_contiguous());
-        assert_eq!(run(&strided), run(&dense));
-        assert_eq!(strided.grad().unwrap(), dense.grad().unwrap());
-    }
-
-    #[test]
-    fn finite_loss_and_gradient_at_huge_logits_in_f32() {
-        let x = Var::parameter(
-            Tensor::from_vec(vec![1e4f32, -1e4, 0.0, -1e4, 1e4, 1e4], &[2, 3]).unwrap(),
-        );
-        let y = Tensor::from_vec(vec![1usize, 0], &[2]).unwrap();
-        let target = CrossEntropyTarget::Indices {
-            classes: &y,
-            ignore_index: None,
-        };
-        let loss = x.cross_entropy(target, None, 0.1);
-        assert!(loss.value().all_finite());
-        assert!((loss.value().to_vec()[0] - 2e4 * 0.9 - 0.1 / 3.0 * 3e4).abs() < 1.0);
-        loss.sum().backward();
-        assert!(x.grad().unwrap().all_finite());
-    }
-
-    #[test]
-    fn ignored_rows_have_zero_loss_and_gradient() {
-        let x = Var::parameter(Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[2, 2]).unwrap());
-        let y = Tensor::from_vec(vec![7usize, 1], &[2]).unwrap();
-        let target = CrossEntropyTarget::Indices {
-            classes: &y,
-            ignore_index: Some(7),
-        };
-        let loss = x.cross_entropy(target, None, 0.2);
-        assert_eq!(loss.value().to_vec()[0], 0.0);
-        loss.sum().backward();
-        let g = x.grad().unwrap().to_vec();
-        assert_eq!(&g[..2], &[0.0, 0.0]);
-        assert!(g[2] != 0.0);
-    }
-
-    #[test]
-    #[should_panic(expected = "cross_entropy: target 5 of row 1 is out of range for 2 classes")]
-    fn out_of_range_class_panics() {
-        let x = Var::new(Tensor::<f32>::zeros(&[2, 2]));
-        let y = Tensor::from_vec(vec![0usize, 5], &[2]).unwrap();
-        let _ = x.cross_entropy(
-            CrossEntropyTarget::Indices {
-                classes: &y,
-                ignore_index: None,
-            },
-            None,
-            0.0,
-        );
-    }
-}
+mod tests;

@@ -65,35 +65,66 @@ impl<T: Float> Var<T> {
     }
 }
 
-/// `y[i, :] += b` for every row, in place.
+/// `y[i, :] += b` for every row, in place; each element gets exactly one addition.
 ///
-/// A narrow bias (W1's 8 or 3 outputs) is first repeated into a lane of about 64 elements,
-/// so the loop adds whole groups of rows at once and vectorizes; each element still gets
-/// exactly one addition.
+/// A narrow bias (W1's 8, 9 or 3 outputs) makes rows too short for a loop of their own, so
+/// the bias is repeated into a lane of lcm(out, 16) elements, a whole number of rows and of
+/// 16-element blocks, and `y` is walked lane by lane in blocks of a constant 16 elements
+/// (unrolled and vectorized). Wider biases are added row by row.
 fn add_rows<T: Float>(y: &mut Tensor<T>, b: &Tensor<T>) {
-    const LANE: usize = 64;
+    const BLOCK: usize = 16;
+    const MAX_LANE: usize = 16 * BLOCK;
     let out = b.numel();
-    let b = b.to_contiguous();
-    let b = b.as_slice().expect("contiguous");
     let y = y.as_slice_mut().expect("a fresh product is contiguous");
     if out == 0 {
         return;
     }
-    let r = (LANE / out).max(1);
-    let mut lane = [T::zero(); LANE];
-    let lane: &[T] = if r > 1 {
-        for row in lane.chunks_exact_mut(out).take(r) {
-            row.copy_from_slice(b);
+    let copied;
+    let b = match b.as_slice() {
+        Some(b) => b,
+        None => {
+            copied = b.to_contiguous();
+            copied.as_slice().expect("contiguous")
         }
-        &lane[..r * out]
-    } else {
-        b
     };
-    for rows in y.chunks_mut(lane.len()) {
-        for (v, &bj) in rows.iter_mut().zip(lane) {
+    let lane_len = lcm(out, BLOCK);
+    if lane_len > MAX_LANE {
+        for row in y.chunks_exact_mut(out) {
+            for (v, &bj) in row.iter_mut().zip(b) {
+                *v += bj;
+            }
+        }
+        return;
+    }
+    let mut lane = [T::zero(); MAX_LANE];
+    for rep in lane[..lane_len].chunks_exact_mut(out) {
+        rep.copy_from_slice(b);
+    }
+    let lane = &lane[..lane_len];
+    for chunk in y.chunks_mut(lane_len) {
+        // The last chunk can be a partial lane, ending with fewer than 16 elements.
+        let full = chunk.len() / BLOCK * BLOCK;
+        let (blocks, tail) = chunk.split_at_mut(full);
+        for (yb, lb) in blocks.chunks_exact_mut(BLOCK).zip(lane.chunks_exact(BLOCK)) {
+            let yb: &mut [T; BLOCK] = yb.try_into().expect("a block");
+            let lb: &[T; BLOCK] = lb.try_into().expect("a block");
+            for (v, &bj) in yb.iter_mut().zip(lb) {
+                *v += bj;
+            }
+        }
+        for (v, &bj) in tail.iter_mut().zip(&lane[full..]) {
             *v += bj;
         }
     }
+}
+
+/// The least common multiple of two positive integers.
+fn lcm(a: usize, b: usize) -> usize {
+    let (mut x, mut y) = (a, b);
+    while y != 0 {
+        (x, y) = (y, x % y);
+    }
+    a / x * b
 }
 
 struct LinearBackward;
@@ -171,6 +202,29 @@ mod tests {
             let fused = x.linear(&w, Some(&b)).value();
             let composed = x.matmul(&w.t()).add(&b).value();
             assert!(fused.allclose(&composed, 1e-14, 1e-14), "{n}x{i} -> {o}");
+        }
+    }
+
+    #[test]
+    fn bias_is_added_once_to_every_element() {
+        let mut rng = Rng::seed_from_u64(5);
+        // Every narrow width, lanes of 16 to 240 elements, batches that end in a partial
+        // lane or a partial block, and wide outputs added row by row.
+        let widths = (1..=20).chain([24, 32, 40, 48, 64, 100, 512]);
+        for out in widths {
+            for n in [1, 2, 7, 120, 121] {
+                let mut y = Tensor::<f32>::randn(&[n, out], &mut rng);
+                let b = Tensor::<f32>::randn(&[out], &mut rng);
+                let mut want = y.to_vec();
+                for row in want.chunks_exact_mut(out) {
+                    for (v, &bj) in row.iter_mut().zip(&b.to_vec()) {
+                        *v += bj;
+                    }
+                }
+                super::add_rows(&mut y, &b);
+                let bits = |v: &[f32]| v.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&y.to_vec()), bits(&want), "{n}x{out}");
+            }
         }
     }
 

@@ -57,7 +57,7 @@ impl<T: Float> Var<T> {
                         "logsumexp",
                         y,
                         vec![self.clone()],
-                        LogsumexpBackward { kept },
+                        LogsumexpBackward { kept, rows: true },
                     );
                 }
             }
@@ -71,7 +71,7 @@ impl<T: Float> Var<T> {
             "logsumexp",
             y,
             vec![self.clone()],
-            LogsumexpBackward { kept },
+            LogsumexpBackward { kept, rows: false },
         )
     }
 }
@@ -79,12 +79,29 @@ impl<T: Float> Var<T> {
 struct LogsumexpBackward {
     /// The output shape with the reduced axes kept as extent 1.
     kept: Vec<usize>,
+    /// Whether the reduction is over the last axis alone (one output per row).
+    rows: bool,
 }
 
 impl<T: Float> Backward<T> for LogsumexpBackward {
     fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
         let x = ctx.input(0).data();
-        let y = ctx.output().data().reshape(&self.kept);
+        let y = ctx.output().data();
+        // Reduced over the last axis only: the softmax of each row, scaled by its dy.
+        if let (true, Some((xs, _, c)), Some(ys), Some(gs)) =
+            (self.rows, last_axis_rows(&x), y.as_slice(), g.as_slice())
+        {
+            let mut dx = softmax_from_lse(xs, ys, c);
+            for (row, &gn) in dx.chunks_exact_mut(c).zip(gs) {
+                for v in row.iter_mut() {
+                    *v = gn * *v;
+                }
+            }
+            return vec![Some(
+                Tensor::from_vec(dx, x.shape()).expect("same shape as the input"),
+            )];
+        }
+        let y = y.reshape(&self.kept);
         vec![Some(g.reshape(&self.kept).mul(&x.sub(&y).exp()))]
     }
 
@@ -95,33 +112,50 @@ impl<T: Float> Backward<T> for LogsumexpBackward {
     }
 }
 
+/// Runs `$body` with `$c` bound to the row width, as a literal when it is 1..=15: the
+/// `#[inline(always)]` row kernels called in `$body` then see a constant width, so their
+/// per-row loops are fully unrolled instead of paying loop overhead on rows of a handful
+/// of classes (W1 has 3). Wider rows run the same code with the run-time width.
+macro_rules! with_row_width {
+    ($c:expr, |$w:ident| $body:expr) => {
+        match $c {
+            1 => { let $w: usize = 1; $body }
+            2 => { let $w: usize = 2; $body }
+            3 => { let $w: usize = 3; $body }
+            4 => { let $w: usize = 4; $body }
+            5 => { let $w: usize = 5; $body }
+            6 => { let $w: usize = 6; $body }
+            7 => { let $w: usize = 7; $body }
+            8 => { let $w: usize = 8; $body }
+            9 => { let $w: usize = 9; $body }
+            10 => { let $w: usize = 10; $body }
+            11 => { let $w: usize = 11; $body }
+            12 => { let $w: usize = 12; $body }
+            13 => { let $w: usize = 13; $body }
+            14 => { let $w: usize = 14; $body }
+            15 => { let $w: usize = 15; $body }
+            $w => $body,
+        }
+    };
+}
+pub(crate) use with_row_width;
+
 /// The log-sum-exp lse_n = m_n + ln Σ_c e^{x_nc - m_n} of each row of the row-major
 /// `[n_rows, c]` slice `xs`, with m_n the row maximum (replaced by 0 when it is not finite,
 /// so an all -∞ row gives -∞ rather than NaN). The exponentials and logarithms run over
 /// whole buffers through the slice kernels ([`Float::exp_in_place`]), not row by row, so
-/// they vectorize even for a handful of classes.
+/// they vectorize even for a handful of classes; each row is summed left to right.
 pub(crate) fn row_logsumexp<T: Float>(xs: &[T], n_rows: usize, c: usize) -> Vec<T> {
     if c == 0 {
         return vec![T::neg_infinity(); n_rows];
     }
-    let mut z = xs[..n_rows * c].to_vec();
-    // Each row's maximum, NaN skipped (as `fold(-inf, max)`); a non-finite one shifts by 0 so
-    // that an all -inf row gives -inf and an inf gives inf.
-    let mut m = vec![T::neg_infinity(); n_rows];
-    for_each_in_rows(&mut z, c, |v, r| {
-        if *v > m[r] {
-            m[r] = *v;
-        }
-    });
-    for mn in m.iter_mut() {
-        if !mn.is_finite() {
-            *mn = T::zero();
-        }
-    }
-    for_each_in_rows(&mut z, c, |v, r| *v -= m[r]);
+    let xs = &xs[..n_rows * c];
+    let mut z = vec![T::zero(); n_rows * c];
+    let mut m = vec![T::zero(); n_rows];
+    with_row_width!(c, |w| shift_by_row_max(xs, &mut z, &mut m, w));
     T::exp_in_place(&mut z);
     let mut lse = vec![T::zero(); n_rows];
-    for_each_in_rows(&mut z, c, |v, r| lse[r] += *v);
+    with_row_width!(c, |w| row_sums(&z, &mut lse, w));
     T::ln_in_place(&mut lse);
     for (l, mn) in lse.iter_mut().zip(m) {
         *l += mn;
@@ -129,26 +163,59 @@ pub(crate) fn row_logsumexp<T: Float>(xs: &[T], n_rows: usize, c: usize) -> Vec<
     lse
 }
 
-/// Calls `f(element, row)` for every element of the row-major `[rows, c]` matrix `z`,
-/// visiting each row's elements left to right (so a running sum or maximum per row goes in
-/// the same order either way). A row of a few classes (W1's 3) is too short for a loop of
-/// its own to pay off, so narrow matrices are walked one column at a time down all the rows
-/// instead.
-pub(crate) fn for_each_in_rows<T: Float>(z: &mut [T], c: usize, mut f: impl FnMut(&mut T, usize)) {
-    if c == 0 {
-        return;
-    }
-    if c < 16 {
-        for j in 0..c {
-            for (r, row) in z.chunks_exact_mut(c).enumerate() {
-                f(&mut row[j], r);
+/// `z = x - m_n` row by row and `m[n] = m_n`, m_n the row maximum with NaN skipped (as
+/// `fold(-inf, max)`) and a non-finite one replaced by 0, so that an all -∞ row gives -∞
+/// and an ∞ gives ∞ rather than NaN.
+#[inline(always)]
+fn shift_by_row_max<T: Float>(xs: &[T], z: &mut [T], m: &mut [T], c: usize) {
+    for ((xr, zr), mn) in xs.chunks_exact(c).zip(z.chunks_exact_mut(c)).zip(m) {
+        let mut mx = T::neg_infinity();
+        for &v in xr {
+            if v > mx {
+                mx = v;
             }
         }
-    } else {
-        for (r, row) in z.chunks_exact_mut(c).enumerate() {
-            for v in row.iter_mut() {
-                f(v, r);
-            }
+        if !mx.is_finite() {
+            mx = T::zero();
+        }
+        for (zv, &v) in zr.iter_mut().zip(xr) {
+            *zv = v - mx;
+        }
+        *mn = mx;
+    }
+}
+
+/// `out[n]` = the sum of row n of the `[_, c]` matrix `z`, left to right from 0.
+#[inline(always)]
+fn row_sums<T: Float>(z: &[T], out: &mut [T], c: usize) {
+    for (zr, o) in z.chunks_exact(c).zip(out) {
+        let mut s = T::zero();
+        for &v in zr {
+            s += v;
+        }
+        *o = s;
+    }
+}
+
+/// The softmax e^{x_nc - lse_n} of every row of the row-major `[lse.len(), c]` slice `xs`,
+/// from the rows' log-sum-exp (as [`row_logsumexp`] returns it): one subtraction per
+/// element, then one vectorized exp over the whole buffer.
+pub(crate) fn softmax_from_lse<T: Float>(xs: &[T], lse: &[T], c: usize) -> Vec<T> {
+    let mut p = vec![T::zero(); lse.len() * c];
+    if c == 0 {
+        return p;
+    }
+    with_row_width!(c, |w| subtract_per_row(&xs[..lse.len() * c], lse, &mut p, w));
+    T::exp_in_place(&mut p);
+    p
+}
+
+/// `out = x - s_n` row by row for the `[s.len(), c]` matrix `xs`.
+#[inline(always)]
+fn subtract_per_row<T: Float>(xs: &[T], s: &[T], out: &mut [T], c: usize) {
+    for ((xr, or), &sn) in xs.chunks_exact(c).zip(out.chunks_exact_mut(c)).zip(s) {
+        for (o, &v) in or.iter_mut().zip(xr) {
+            *o = v - sn;
         }
     }
 }
@@ -180,9 +247,95 @@ pub(crate) fn cases(rng: &mut Rng) -> Vec<GradCase> {
 
 #[cfg(test)]
 mod tests {
-    use backprop_tensor::{Rng, Tensor};
+    use backprop_tensor::{Float, Rng, Tensor};
 
+    use super::{row_logsumexp, softmax_from_lse};
     use crate::Var;
+
+    /// Logits for the row-kernel tests: normal values at several scales, with a few rows
+    /// holding ±∞ or NaN (every row kind the kernels special-case).
+    fn logits<T: Float>(rows: usize, c: usize, rng: &mut Rng) -> Vec<T> {
+        let mut x: Vec<T> = (0..rows * c)
+            .map(|i| T::from_f64((rng.next_f64() - 0.5) * [1.0, 20.0, 300.0][i % 3]))
+            .collect();
+        let specials = [T::neg_infinity(), T::infinity(), T::nan()];
+        for (k, &v) in specials.iter().enumerate() {
+            if rows > 3 + k {
+                x[(3 + k) * c + rng.below(c)] = v;
+            }
+        }
+        if rows > 6 {
+            // A row of -∞ only: its maximum is replaced by 0 and its lse is -∞.
+            x[6 * c..7 * c].fill(T::neg_infinity());
+        }
+        x
+    }
+
+    /// The row log-sum-exp written plainly, one row at a time.
+    fn plain_row_logsumexp<T: Float>(xs: &[T], c: usize) -> Vec<T> {
+        xs.chunks_exact(c)
+            .map(|row| {
+                let m = row.iter().fold(T::neg_infinity(), |m, &v| if v > m { v } else { m });
+                let m = if m.is_finite() { m } else { T::zero() };
+                let mut e: Vec<T> = row.iter().map(|&v| v - m).collect();
+                T::exp_in_place(&mut e);
+                let mut s = [e.iter().fold(T::zero(), |s, &v| s + v)];
+                T::ln_in_place(&mut s);
+                s[0] + m
+            })
+            .collect()
+    }
+
+    fn bits<T: Float>(v: &[T]) -> Vec<u64> {
+        v.iter().map(|x| x.as_f64().to_bits()).collect()
+    }
+
+    fn row_kernels_match_plain_loops<T: Float>() {
+        let mut rng = Rng::seed_from_u64(11);
+        // Every unrolled width (1..=15), the first run-time ones, and a wide row.
+        let widths = (1..=20).chain([33, 100]);
+        for c in widths {
+            for rows in [1, 7, 120] {
+                let x = logits::<T>(rows, c, &mut rng);
+                let lse = row_logsumexp(&x, rows, c);
+                assert_eq!(bits(&lse), bits(&plain_row_logsumexp(&x, c)), "lse {rows}x{c}");
+                let p = softmax_from_lse(&x, &lse, c);
+                let mut want: Vec<T> = x
+                    .chunks_exact(c)
+                    .zip(&lse)
+                    .flat_map(|(row, &l)| row.iter().map(move |&v| v - l))
+                    .collect();
+                T::exp_in_place(&mut want);
+                assert_eq!(bits(&p), bits(&want), "softmax {rows}x{c}");
+            }
+        }
+    }
+
+    #[test]
+    fn row_kernels_match_plain_loops_bitwise() {
+        row_kernels_match_plain_loops::<f32>();
+        row_kernels_match_plain_loops::<f64>();
+    }
+
+    #[test]
+    fn last_axis_backward_matches_the_broadcast_formula_bitwise() {
+        let mut rng = Rng::seed_from_u64(12);
+        for (rows, c) in [(1, 1), (5, 3), (120, 3), (9, 15), (4, 16), (3, 40)] {
+            let x = Tensor::<f32>::randn(&[rows, c], &mut rng);
+            let g = Tensor::<f32>::randn(&[rows], &mut rng);
+            let v = Var::parameter(x.clone());
+            let y = v.logsumexp(&[1], false);
+            y.backward_with(g.clone());
+            let want = g
+                .reshape(&[rows, 1])
+                .mul(&x.sub(&y.value().reshape(&[rows, 1])).exp());
+            assert_eq!(
+                bits(&v.grad().unwrap().to_vec()),
+                bits(&want.to_vec()),
+                "{rows}x{c}"
+            );
+        }
+    }
 
     #[test]
     fn matches_the_naive_formula_on_small_values() {

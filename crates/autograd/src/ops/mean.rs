@@ -49,6 +49,11 @@ struct MeanBackward<T> {
 impl<T: Float> Backward<T> for MeanBackward<T> {
     fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, mut g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
         let s = self.scale;
+        if g.numel() == 1 {
+            // A mean of everything: one value, written straight into a row-major gradient
+            // (the next backward rule then reads a slice, not a broadcast view).
+            return vec![Some(Tensor::full(&ctx.input_shape(0), g.item() * s))];
+        }
         g.map_(|g| g * s);
         vec![Some(g.reshape(&self.kept).broadcast_to(ctx.input(0).data().shape()))]
     }
@@ -70,4 +75,33 @@ pub(crate) fn cases(rng: &mut Rng) -> Vec<GradCase> {
             v[0].mean_axes(&[0, 1], true)
         }),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use backprop_tensor::{Rng, Tensor};
+
+    use crate::Var;
+
+    #[test]
+    fn gradient_of_a_one_value_mean_is_filled_with_dy_over_n() {
+        let mut rng = Rng::seed_from_u64(6);
+        for (shape, axes) in [
+            (vec![120], vec![0]),
+            (vec![3, 7], vec![0, 1]),
+            (vec![1, 5], vec![1]),
+            (vec![2, 3, 4], vec![0, 1, 2]),
+        ] {
+            let x = Var::parameter(Tensor::<f32>::randn(&shape, &mut rng));
+            let dy = -0.37f32;
+            let y = x.mean_axes(&axes, false);
+            y.backward_with(Tensor::full(&y.shape(), dy));
+            let g = x.grad().unwrap();
+            assert_eq!(g.shape(), shape.as_slice());
+            assert!(g.as_slice().is_some(), "row-major gradient");
+            let n = shape.iter().product::<usize>() as f32;
+            let want = dy * (1.0 / n);
+            assert!(g.to_vec().iter().all(|v| v.to_bits() == want.to_bits()), "{shape:?}");
+        }
+    }
 }
