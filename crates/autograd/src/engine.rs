@@ -295,7 +295,6 @@ fn collect_order<'a, T: Float>(roots: impl Iterator<Item = &'a Var<T>>) -> Vec<V
             }
             st.visit = pass;
             st.pending = None;
-            st.pending_tensor = None;
             match st.grad_fn.as_ref() {
                 Some(gf) => stack.extend(gf.inputs.iter().filter(|i| i.requires_grad()).cloned()),
                 None if !v.is_leaf() => panic!(
@@ -309,8 +308,16 @@ fn collect_order<'a, T: Float>(roots: impl Iterator<Item = &'a Var<T>>) -> Vec<V
         }
         order.push(v);
     }
-    order.sort_unstable_by_key(|v| std::cmp::Reverse(v.id()));
+    sort_newest_first(&mut order);
     order
+}
+
+/// Sorts a traversal's nodes newest first, unless they already are (a chain or a tree
+/// traversed depth first usually is).
+fn sort_newest_first<T: Float>(order: &mut [Var<T>]) {
+    if !order.is_sorted_by(|a, b| a.id() > b.id()) {
+        order.sort_unstable_by_key(|v| std::cmp::Reverse(v.id()));
+    }
 }
 
 /// The backward pass on [`Var`]s: used when the pass itself is recorded (`create_graph`) or
@@ -448,7 +455,7 @@ fn call_backward<T: Float>(
             let _off = set_grad_enabled(false);
             grad_fn.op.backward(&ctx, g)
         };
-        let mut deps: Vec<Var<T>> = grad_fn.inputs.clone();
+        let mut deps: Vec<Var<T>> = grad_fn.inputs.to_vec();
         deps.push(g.clone());
         plain
             .into_iter()

@@ -9,26 +9,29 @@
 
 use std::any::Any;
 use std::cell::RefCell;
-use std::cmp::Reverse;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use backprop_tensor::{Float, Tensor};
 
-use super::{BackwardRuleGuard, IN_BACKWARD_RULE, NEXT_PASS, check_rule_output, put_back_hooks};
+use super::{
+    BackwardRuleGuard, IN_BACKWARD_RULE, NEXT_PASS, check_rule_output, put_back_hooks,
+    sort_newest_first,
+};
 use crate::backward::BackwardCtx;
 use crate::mode::set_grad_enabled;
 use crate::var::GradFn;
 use crate::{Hook, Var};
 
 /// The working memory of one pass: the reachable nodes newest first, the gradient pending
-/// for each (indexed like `order`; a node finds its index in `Node::fast_slot`), and the
-/// traversal stack. Kept per thread between passes, so a steady training loop allocates
-/// none of it.
+/// for each (indexed like `order`; a node finds its index in `Node::fast_slot`), the
+/// traversal stack, and the buffer each op's rule writes its results into. Kept per thread
+/// between passes, so a steady training loop allocates none of it.
 struct Pass<T: Float> {
     order: Vec<Var<T>>,
     pending: Vec<Option<Tensor<T>>>,
     stack: Vec<Var<T>>,
+    grads: Vec<Option<Tensor<T>>>,
 }
 
 thread_local! {
@@ -50,6 +53,7 @@ impl<T: Float> Pass<T> {
                 order: Vec::new(),
                 pending: Vec::new(),
                 stack: Vec::new(),
+                grads: Vec::new(),
             })
         })
     }
@@ -60,6 +64,7 @@ impl<T: Float> Pass<T> {
         self.order.clear();
         self.pending.clear();
         self.stack.clear();
+        self.grads.clear();
         SPARE.with(|s| s.borrow_mut().push(self));
     }
 
@@ -93,7 +98,7 @@ impl<T: Float> Pass<T> {
             }
             self.order.push(v);
         }
-        self.order.sort_unstable_by_key(|v| Reverse(v.id()));
+        sort_newest_first(&mut self.order);
         for (i, v) in self.order.iter().enumerate() {
             v.inner.fast_slot.store(i, Relaxed);
         }
@@ -131,7 +136,12 @@ pub(super) fn run_backward<T: Float>(
     backprop_tensor::keep_freed_memory();
     let mut pass = Pass::take();
     pass.collect(roots);
-    let Pass { order, pending, .. } = &mut *pass;
+    let Pass {
+        order,
+        pending,
+        grads,
+        ..
+    } = &mut *pass;
     for (root, seed) in roots.iter_mut() {
         if let Some(seed) = seed.take() {
             let slot = slot_of(order, root);
@@ -187,8 +197,8 @@ pub(super) fn run_backward<T: Float>(
                 node.op_name()
             );
         };
-        let grads = call_backward(node, &grad_fn, g);
-        for (i, (input, gi)) in grad_fn.inputs.iter().zip(grads).enumerate() {
+        call_backward(node, &grad_fn, g, grads);
+        for (i, (input, gi)) in grad_fn.inputs.iter().zip(grads.drain(..)).enumerate() {
             let Some(gi) = gi else { continue };
             if !input.requires_grad() {
                 continue;
@@ -255,17 +265,20 @@ fn run_hooks<T: Float>(node: &Var<T>, hooks: &[Hook<T>], mut g: Tensor<T>) -> Te
     g
 }
 
+/// Runs `node`'s rule on its gradient `g`, leaving the inputs' gradients in `grads`.
 fn call_backward<T: Float>(
     node: &Var<T>,
     grad_fn: &GradFn<T>,
     g: Tensor<T>,
-) -> Vec<Option<Tensor<T>>> {
+    grads: &mut Vec<Option<Tensor<T>>>,
+) {
     let ctx = BackwardCtx {
         inputs: &grad_fn.inputs,
         output: node,
     };
     let rule = BackwardRuleGuard(IN_BACKWARD_RULE.with(|f| f.replace(true)));
-    let grads = grad_fn.op.backward_fast(&ctx, g);
+    grads.clear();
+    grad_fn.op.backward_fast_into(&ctx, g, grads);
     drop(rule);
     check_rule_output(node, grad_fn.inputs.len(), grads.len(), || {
         grads.iter().enumerate().find_map(|(i, g)| {
@@ -274,5 +287,4 @@ fn call_backward<T: Float>(
                 .map(|g| (i, g.shape().to_vec()))
         })
     });
-    grads
 }
