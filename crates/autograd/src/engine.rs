@@ -95,34 +95,55 @@ impl<T: Float> Var<T> {
     /// As for [`backward`](Var::backward) and [`backward_with`](Var::backward_with).
     #[track_caller]
     pub fn backward_opts(&self, grad: Option<Tensor<T>>, opts: BackwardOptions) {
-        let seed = seed_for(self, grad, "backward");
         if records(opts) {
+            let seed = seed_for(self, grad, "backward");
             run_backward(vec![(self.clone(), seed)], None, opts);
         } else {
-            fast::run_backward(&mut [(self.clone(), Some(seed))], None, opts.retain_graph);
+            // Without a seed, the fast pass seeds with a copy of a cached one-element 1.
+            let seed = match grad {
+                None => {
+                    check_implicit_seed(self, "backward");
+                    None
+                }
+                grad => Some(seed_for(self, grad, "backward")),
+            };
+            fast::run_backward(&mut [(self.clone(), seed)], None, opts.retain_graph);
         }
     }
 }
 
+/// Checks that `out` can be seeded implicitly with 1: it requires grad and has one element.
 #[track_caller]
-fn seed_for<T: Float>(out: &Var<T>, grad: Option<Tensor<T>>, op: &str) -> Tensor<T> {
+fn check_implicit_seed<T: Float>(out: &Var<T>, op: &str) {
+    check_requires_grad(out, op);
+    let value = out.data();
+    assert!(
+        value.numel() == 1,
+        "{op}: output of shape {:?} is not a scalar; a gradient can be created \
+         implicitly only for one-element outputs (use backward_with(grad))",
+        value.shape()
+    );
+}
+
+#[track_caller]
+fn check_requires_grad<T: Float>(out: &Var<T>, op: &str) {
     assert!(
         out.requires_grad(),
         "{op}: the value does not require grad (no input of the ops that computed it requires \
          grad, or it was computed under no_grad)"
     );
-    let value = out.data();
+}
+
+#[track_caller]
+fn seed_for<T: Float>(out: &Var<T>, grad: Option<Tensor<T>>, op: &str) -> Tensor<T> {
     match grad {
         None => {
-            assert!(
-                value.numel() == 1,
-                "{op}: output of shape {:?} is not a scalar; a gradient can be created \
-                 implicitly only for one-element outputs (use backward_with(grad))",
-                value.shape()
-            );
-            Tensor::ones(value.shape())
+            check_implicit_seed(out, op);
+            Tensor::ones(out.data().shape())
         }
         Some(g) => {
+            check_requires_grad(out, op);
+            let value = out.data();
             assert!(
                 g.shape() == value.shape(),
                 "{op}: seed gradient of shape {:?} does not match the output shape {:?}",

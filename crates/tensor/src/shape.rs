@@ -7,6 +7,7 @@ use crate::{Float, Tensor};
 
 /// Whether two shapes are equal, compared axis by axis inline (slice equality on `usize`
 /// calls `memcmp`, which costs more than the comparison itself for the few axes of a shape).
+#[inline]
 pub(crate) fn same_shape(a: &[usize], b: &[usize]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }

