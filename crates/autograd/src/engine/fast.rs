@@ -81,7 +81,7 @@ impl<T: Float> Pass<T> {
     /// itself. Copying a cached one costs less than building one.
     fn ones(&mut self, shape: &[usize]) -> Tensor<T> {
         match &self.ones {
-            Some(ones) if ones.shape() == shape => ones.clone(),
+            Some(ones) if same_shape(ones.shape(), shape) => ones.clone(),
             _ => {
                 let ones = Tensor::ones(shape);
                 self.ones = Some(ones.clone());
@@ -230,7 +230,7 @@ pub(super) fn run_backward<T: Float>(
             }
             {
                 let value = input.data();
-                if gi.shape() != value.shape() {
+                if !same_shape(gi.shape(), value.shape()) {
                     panic!(
                         "backward of `{}` returned a gradient of shape {:?} for input {i} of shape {:?}",
                         node.op_name(),
@@ -248,6 +248,12 @@ pub(super) fn run_backward<T: Float>(
     }
     pass.give_back();
     captured
+}
+
+/// Whether two shapes are equal, compared inline: slice equality calls `memcmp`, which
+/// costs more than the comparison for the few axes of a shape, on every gradient.
+fn same_shape(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// Adds `g` into a pending gradient, in place.
