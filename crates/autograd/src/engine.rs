@@ -292,6 +292,7 @@ fn put_back_hooks<T: Float>(node: &Var<T>, hooks: Vec<crate::var::Hook<T>>) {
 /// Checks what a backward rule returned: one gradient slot per input, and, in anomaly mode,
 /// no NaN or Inf (`first_non_finite` gives the first offending input and its shape; it is
 /// only called in anomaly mode, so the common path pays nothing for it).
+#[inline]
 pub(crate) fn check_rule_output<T: Float>(
     node: &Var<T>,
     n_inputs: usize,

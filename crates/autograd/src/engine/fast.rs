@@ -252,6 +252,7 @@ pub(super) fn run_backward<T: Float>(
 
 /// Whether two shapes are equal, compared inline: slice equality calls `memcmp`, which
 /// costs more than the comparison for the few axes of a shape, on every gradient.
+#[inline]
 fn same_shape(a: &[usize], b: &[usize]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
