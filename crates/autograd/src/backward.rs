@@ -67,6 +67,21 @@ pub trait Backward<T: Float>: Send + Sync + 'static {
         backward_on_tensors(self, ctx, grad)
     }
 
+    /// [`backward_fast`](Backward::backward_fast) writing its results into `out`, which is
+    /// empty on entry: one entry per input, in order. The engine hands every node of a pass
+    /// the same buffer, so a rule that implements this (the hot binary ops do) allocates no
+    /// result vector per node; `backward_fast` can then be written as a call of this one.
+    ///
+    /// The default calls [`backward_fast`](Backward::backward_fast).
+    fn backward_fast_into(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        grad: Tensor<T>,
+        out: &mut Vec<Option<Tensor<T>>>,
+    ) {
+        out.extend(self.backward_fast(ctx, grad));
+    }
+
     /// Whether [`backward`](Backward::backward) is itself differentiable. An op whose rule
     /// uses plain tensor math returns `false`; asking for double backward through it is
     /// then an error naming the op instead of a silently wrong result.

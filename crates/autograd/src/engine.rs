@@ -7,24 +7,27 @@
 //! summed into the inputs' pending gradients.
 //!
 //! Two walks share that order. A pass that records its own graph (`create_graph`) or is
-//! traced runs the ops' [`Backward::backward`] rules on [`Var`]s, so the gradients can be
-//! differentiated again. Every other pass — the usual `loss.backward()` — runs in
-//! [`fast`] on plain tensors, through each op's [`Backward::backward_fast`] where it has
-//! one, with no graph nodes allocated for intermediate gradients.
+//! traced runs in [`recorded`], through the ops' [`Backward::backward`] rules on [`Var`]s,
+//! so the gradients can be differentiated again. Every other pass — the usual
+//! `loss.backward()` — runs in [`fast`] on plain tensors, through each op's
+//! [`Backward::backward_fast_into`] (by default [`Backward::backward_fast`]), with no graph
+//! nodes allocated for intermediate gradients.
+//!
+//! [`Backward::backward`]: crate::Backward::backward
+//! [`Backward::backward_fast`]: crate::Backward::backward_fast
+//! [`Backward::backward_fast_into`]: crate::Backward::backward_fast_into
 
 use std::cell::Cell;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
 use backprop_tensor::{Float, Tensor};
 
 use crate::Var;
-use crate::backward::{Backward, BackwardCtx};
-use crate::mode::{is_anomaly_enabled, set_grad_enabled};
+use crate::mode::is_anomaly_enabled;
 use crate::trace;
-use crate::var::GradFn;
 
 mod fast;
+mod recorded;
 
 static NEXT_PASS: AtomicU64 = AtomicU64::new(1);
 
@@ -95,34 +98,55 @@ impl<T: Float> Var<T> {
     /// As for [`backward`](Var::backward) and [`backward_with`](Var::backward_with).
     #[track_caller]
     pub fn backward_opts(&self, grad: Option<Tensor<T>>, opts: BackwardOptions) {
-        let seed = seed_for(self, grad, "backward");
         if records(opts) {
+            let seed = seed_for(self, grad, "backward");
             run_backward(vec![(self.clone(), seed)], None, opts);
         } else {
-            fast::run_backward(&mut [(self.clone(), Some(seed))], None, opts.retain_graph);
+            // Without a seed, the fast pass seeds with a copy of a cached one-element 1.
+            let seed = match grad {
+                None => {
+                    check_implicit_seed(self, "backward");
+                    None
+                }
+                grad => Some(seed_for(self, grad, "backward")),
+            };
+            fast::run_backward(&mut [(self.clone(), seed)], None, opts.retain_graph);
         }
     }
 }
 
+/// Checks that `out` can be seeded implicitly with 1: it requires grad and has one element.
 #[track_caller]
-fn seed_for<T: Float>(out: &Var<T>, grad: Option<Tensor<T>>, op: &str) -> Tensor<T> {
+fn check_implicit_seed<T: Float>(out: &Var<T>, op: &str) {
+    check_requires_grad(out, op);
+    let value = out.data();
+    assert!(
+        value.numel() == 1,
+        "{op}: output of shape {:?} is not a scalar; a gradient can be created \
+         implicitly only for one-element outputs (use backward_with(grad))",
+        value.shape()
+    );
+}
+
+#[track_caller]
+fn check_requires_grad<T: Float>(out: &Var<T>, op: &str) {
     assert!(
         out.requires_grad(),
         "{op}: the value does not require grad (no input of the ops that computed it requires \
          grad, or it was computed under no_grad)"
     );
-    let value = out.data();
+}
+
+#[track_caller]
+fn seed_for<T: Float>(out: &Var<T>, grad: Option<Tensor<T>>, op: &str) -> Tensor<T> {
     match grad {
         None => {
-            assert!(
-                value.numel() == 1,
-                "{op}: output of shape {:?} is not a scalar; a gradient can be created \
-                 implicitly only for one-element outputs (use backward_with(grad))",
-                value.shape()
-            );
-            Tensor::ones(value.shape())
+            check_implicit_seed(out, op);
+            Tensor::ones(out.data().shape())
         }
         Some(g) => {
+            check_requires_grad(out, op);
+            let value = out.data();
             assert!(
                 g.shape() == value.shape(),
                 "{op}: seed gradient of shape {:?} does not match the output shape {:?}",
@@ -210,34 +234,6 @@ impl<T: Float> From<Tensor<T>> for Seed<T> {
     }
 }
 
-/// Adds `g` into a gradient slot. A slot value that nothing else references is updated in
-/// place; otherwise (or when recording) a new value is made.
-fn accumulate<T: Float>(slot: &mut Option<Var<T>>, g: Var<T>, create_graph: bool) {
-    *slot = Some(match slot.take() {
-        None => g,
-        Some(prev) => {
-            if create_graph {
-                prev.add(&g)
-            } else if Arc::strong_count(&prev.inner) == 1 {
-                prev.data_mut().add_scaled_(T::one(), &g.data());
-                prev
-            } else {
-                Var::new(prev.data().add(&g.data()))
-            }
-        }
-    });
-}
-
-/// A gradient to store in a `.grad` slot: without `create_graph` a history-free value that
-/// nothing else shares (so later in-place accumulation cannot alias another gradient).
-fn owned_grad<T: Float>(g: Var<T>, create_graph: bool) -> Var<T> {
-    if create_graph || (g.is_leaf() && !g.requires_grad() && Arc::strong_count(&g.inner) == 1) {
-        g
-    } else {
-        Var::new(g.value())
-    }
-}
-
 /// Whether a pass runs the ops' `Var` rules (its gradients get history, or it is traced)
 /// rather than the tensor fast path.
 fn records(opts: BackwardOptions) -> bool {
@@ -261,7 +257,7 @@ fn run_backward<T: Float>(
                 (r, s)
             })
             .collect();
-        run_backward_recorded(&roots, capture, opts)
+        recorded::run_backward_recorded(&roots, capture, opts)
     } else {
         let mut roots: Vec<(Var<T>, Option<Tensor<T>>)> = roots
             .into_iter()
@@ -277,129 +273,12 @@ fn run_backward<T: Float>(
     }
 }
 
-/// Every node that gradients from `roots` can reach, newest first, each marked as visited by
-/// a new pass with its pending gradients cleared.
-///
-/// # Panics
-///
-/// If a reachable non-leaf's graph was freed by an earlier pass.
-fn collect_order<'a, T: Float>(roots: impl Iterator<Item = &'a Var<T>>) -> Vec<Var<T>> {
-    let pass = NEXT_PASS.fetch_add(1, Ordering::Relaxed);
-    let mut order: Vec<Var<T>> = Vec::new();
-    let mut stack: Vec<Var<T>> = roots.cloned().collect();
-    while let Some(v) = stack.pop() {
-        {
-            let mut st = v.state();
-            if st.visit == pass {
-                continue;
-            }
-            st.visit = pass;
-            st.pending = None;
-            st.pending_tensor = None;
-            match st.grad_fn.as_ref() {
-                Some(gf) => stack.extend(gf.inputs.iter().filter(|i| i.requires_grad()).cloned()),
-                None if !v.is_leaf() => panic!(
-                    "backward: trying to backward through the graph a second time: the graph \
-                     behind `{}` was freed by an earlier backward (pass retain_graph: true to \
-                     keep it)",
-                    v.op_name()
-                ),
-                None => {}
-            }
-        }
-        order.push(v);
+/// Sorts a traversal's nodes newest first, unless they already are (a chain or a tree
+/// traversed depth first usually is).
+fn sort_newest_first<T: Float>(order: &mut [Var<T>]) {
+    if !order.is_sorted_by(|a, b| a.id() > b.id()) {
+        order.sort_unstable_by_key(|v| std::cmp::Reverse(v.id()));
     }
-    order.sort_unstable_by_key(|v| std::cmp::Reverse(v.id()));
-    order
-}
-
-/// The backward pass on [`Var`]s: used when the pass itself is recorded (`create_graph`) or
-/// traced.
-fn run_backward_recorded<T: Float>(
-    roots: &[(Var<T>, Var<T>)],
-    capture: Option<&[Var<T>]>,
-    opts: BackwardOptions,
-) -> Vec<Option<Var<T>>> {
-    let create_graph = opts.create_graph;
-    let retain_graph = opts.retain_graph || opts.create_graph;
-    let _mode = set_grad_enabled(create_graph);
-    let order = collect_order(roots.iter().map(|(r, _)| r));
-
-    for (root, seed) in roots {
-        accumulate(&mut root.state().pending, seed.clone(), create_graph);
-    }
-    let mut captured: Vec<Option<Var<T>>> = vec![None; capture.map_or(0, |c| c.len())];
-    let tracing = trace::is_tracing();
-
-    for node in &order {
-        let (g, hooks, grad_fn) = {
-            let mut st = node.state();
-            let Some(g) = st.pending.take() else {
-                continue;
-            };
-            let hooks = std::mem::take(&mut st.hooks);
-            (
-                g,
-                hooks,
-                if node.is_leaf() {
-                    None
-                } else {
-                    st.grad_fn.take()
-                },
-            )
-        };
-        let g = if hooks.is_empty() {
-            g
-        } else {
-            // Hooks run without the node's lock held, so they may read the node.
-            let g = run_hooks(node, &hooks, g);
-            put_back_hooks(node, hooks);
-            g
-        };
-        if let Some(inputs) = capture {
-            for (slot, input) in captured.iter_mut().zip(inputs) {
-                if input.ptr_eq(node) {
-                    *slot = Some(g.clone());
-                }
-            }
-        } else if node.is_leaf() || node.state().retains_grad {
-            let g = owned_grad(g.clone(), create_graph);
-            accumulate(&mut node.state().grad, g, create_graph);
-        }
-        if node.is_leaf() {
-            continue;
-        }
-        let Some(grad_fn) = grad_fn else {
-            panic!(
-                "backward: the graph behind `{}` was freed during this pass (is another thread \
-                 running backward over the same graph?)",
-                node.op_name()
-            );
-        };
-        let grads = call_backward(node, &grad_fn, &g, create_graph);
-        if tracing {
-            trace::record(node, &grad_fn.inputs, &g, &grads);
-        }
-        for (i, (input, gi)) in grad_fn.inputs.iter().zip(grads).enumerate() {
-            let Some(gi) = gi else { continue };
-            if !input.requires_grad() {
-                continue;
-            }
-            if gi.data().shape() != input.data().shape() {
-                panic!(
-                    "backward of `{}` returned a gradient of shape {:?} for input {i} of shape {:?}",
-                    node.op_name(),
-                    gi.shape(),
-                    input.shape()
-                );
-            }
-            accumulate(&mut input.state().pending, gi, create_graph);
-        }
-        if retain_graph {
-            node.state().grad_fn = Some(grad_fn);
-        }
-    }
-    captured
 }
 
 /// Returns the hooks a pass took out of `node` to run them, ahead of any registered while
@@ -410,76 +289,10 @@ fn put_back_hooks<T: Float>(node: &Var<T>, hooks: Vec<crate::var::Hook<T>>) {
     st.hooks.extend(added);
 }
 
-fn run_hooks<T: Float>(node: &Var<T>, hooks: &[crate::var::Hook<T>], mut g: Var<T>) -> Var<T> {
-    for hook in hooks {
-        let replaced = {
-            let current = g.data();
-            hook(&current)
-        };
-        if let Some(new) = replaced {
-            assert!(
-                new.shape() == g.data().shape(),
-                "hook on `{}` returned a gradient of shape {:?}, expected {:?}",
-                node.op_name(),
-                new.shape(),
-                g.shape()
-            );
-            g = Var::new(new);
-        }
-    }
-    g
-}
-
-fn call_backward<T: Float>(
-    node: &Var<T>,
-    grad_fn: &GradFn<T>,
-    g: &Var<T>,
-    create_graph: bool,
-) -> Vec<Option<Var<T>>> {
-    let ctx = BackwardCtx {
-        inputs: &grad_fn.inputs,
-        output: node,
-    };
-    let rule = BackwardRuleGuard(IN_BACKWARD_RULE.with(|f| f.replace(true)));
-    let grads = if create_graph && !grad_fn.op.supports_double_backward() {
-        // Compute first-order gradients, then mark them so that differentiating them again
-        // fails loudly, naming the op.
-        let plain = {
-            let _off = set_grad_enabled(false);
-            grad_fn.op.backward(&ctx, g)
-        };
-        let mut deps: Vec<Var<T>> = grad_fn.inputs.clone();
-        deps.push(g.clone());
-        plain
-            .into_iter()
-            .map(|gi| {
-                gi.map(|gi| {
-                    Var::from_op(
-                        node.op_name(),
-                        gi.value(),
-                        deps.clone(),
-                        NoDoubleBackward { op: node.op_name() },
-                    )
-                })
-            })
-            .collect()
-    } else {
-        grad_fn.op.backward(&ctx, g)
-    };
-    drop(rule);
-    check_rule_output(node, grad_fn.inputs.len(), grads.len(), || {
-        grads.iter().enumerate().find_map(|(i, g)| {
-            g.as_ref()
-                .filter(|g| !g.data().all_finite())
-                .map(|g| (i, g.shape()))
-        })
-    });
-    grads
-}
-
 /// Checks what a backward rule returned: one gradient slot per input, and, in anomaly mode,
 /// no NaN or Inf (`first_non_finite` gives the first offending input and its shape; it is
 /// only called in anomaly mode, so the common path pays nothing for it).
+#[inline]
 pub(crate) fn check_rule_output<T: Float>(
     node: &Var<T>,
     n_inputs: usize,
@@ -503,20 +316,5 @@ pub(crate) fn check_rule_output<T: Float>(
                 node.op_name()
             );
         }
-    }
-}
-
-/// Stands for a gradient computed by an op whose backward is not differentiable.
-struct NoDoubleBackward {
-    op: &'static str,
-}
-
-impl<T: Float> Backward<T> for NoDoubleBackward {
-    fn backward(&self, _ctx: &BackwardCtx<'_, T>, _grad: &Var<T>) -> Vec<Option<Var<T>>> {
-        panic!(
-            "double backward: op `{}` does not support create_graph (its backward rule is not \
-             differentiable)",
-            self.op
-        )
     }
 }

@@ -20,7 +20,27 @@ pub type Hook<T> = Box<dyn Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync>;
 /// The recorded op that produced a value: how to send a gradient back to its inputs.
 pub(crate) struct GradFn<T: Float> {
     pub(crate) op: Box<dyn Backward<T>>,
-    pub(crate) inputs: Vec<Var<T>>,
+    pub(crate) inputs: Inputs<T>,
+}
+
+/// The inputs of a recorded op. Most ops take one or two, held inline so that recording
+/// them allocates nothing beyond the node itself.
+pub(crate) enum Inputs<T: Float> {
+    /// The two operands of a binary op.
+    Two([Var<T>; 2]),
+    /// Any other number of inputs.
+    Many(Vec<Var<T>>),
+}
+
+impl<T: Float> std::ops::Deref for Inputs<T> {
+    type Target = [Var<T>];
+
+    fn deref(&self) -> &[Var<T>] {
+        match self {
+            Inputs::Two(two) => two,
+            Inputs::Many(many) => many,
+        }
+    }
 }
 
 pub(crate) struct Node<T: Float> {
@@ -49,8 +69,6 @@ pub(crate) struct NodeState<T: Float> {
     pub(crate) visit: u64,
     /// The gradient accumulated for this node during the current recorded backward pass.
     pub(crate) pending: Option<Var<T>>,
-    /// The same, during a backward pass on plain tensors.
-    pub(crate) pending_tensor: Option<Tensor<T>>,
     pub(crate) name: Option<String>,
 }
 
@@ -125,7 +143,6 @@ impl<T: Float> Var<T> {
                     retains_grad: false,
                     visit: 0,
                     pending: None,
-                    pending_tensor: None,
                     name: None,
                 }),
                 fast_visit: AtomicU64::new(0),
@@ -168,12 +185,7 @@ impl<T: Float> Var<T> {
         op: impl Backward<T>,
     ) -> Self {
         let location = Location::caller();
-        if is_anomaly_enabled() && !in_backward_rule() && !data.all_finite() {
-            panic!(
-                "anomaly: op `{op_name}` produced NaN or Inf in its forward output (shape {:?}), called at {location}",
-                data.shape()
-            );
-        }
+        check_forward(op_name, &data, location);
         if !is_grad_enabled() || !inputs.iter().any(|v| v.requires_grad()) {
             return Self::make(data, false, op_name, Some(location), None);
         }
@@ -184,7 +196,34 @@ impl<T: Float> Var<T> {
             Some(location),
             Some(GradFn {
                 op: Box::new(op),
-                inputs,
+                inputs: Inputs::Many(inputs),
+            }),
+        )
+    }
+
+    /// [`from_op`](Var::from_op) for an op of two inputs, `a` and `b` in that order: the
+    /// inputs are stored inline and cloned only when the graph is recorded.
+    #[track_caller]
+    pub(crate) fn from_binary_op(
+        op_name: &'static str,
+        data: Tensor<T>,
+        a: &Var<T>,
+        b: &Var<T>,
+        op: impl Backward<T>,
+    ) -> Self {
+        let location = Location::caller();
+        check_forward(op_name, &data, location);
+        if !is_grad_enabled() || !(a.requires_grad() || b.requires_grad()) {
+            return Self::make(data, false, op_name, Some(location), None);
+        }
+        Self::make(
+            data,
+            true,
+            op_name,
+            Some(location),
+            Some(GradFn {
+                op: Box::new(op),
+                inputs: Inputs::Two([a.clone(), b.clone()]),
             }),
         )
     }
@@ -371,12 +410,23 @@ impl<T: Float> Var<T> {
         self.state()
             .grad_fn
             .as_ref()
-            .map(|g| g.inputs.clone())
+            .map(|g| g.inputs.to_vec())
             .unwrap_or_default()
     }
 
     pub(crate) fn state(&self) -> MutexGuard<'_, NodeState<T>> {
         lock(&self.inner.state)
+    }
+}
+
+/// In anomaly mode, panics when an op's forward output has a NaN or Inf, naming the op and
+/// the caller's line (ops run inside a backward rule are checked by the engine instead).
+fn check_forward<T: Float>(op_name: &str, data: &Tensor<T>, location: &Location<'_>) {
+    if is_anomaly_enabled() && !in_backward_rule() && !data.all_finite() {
+        panic!(
+            "anomaly: op `{op_name}` produced NaN or Inf in its forward output (shape {:?}), called at {location}",
+            data.shape()
+        );
     }
 }
 

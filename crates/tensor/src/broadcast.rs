@@ -2,6 +2,7 @@
 
 use ndarray::{ArrayD, Axis, IxDyn};
 
+use crate::shape::same_shape;
 use crate::{Float, Tensor};
 
 /// The shape two shapes broadcast to, or `None` when they are incompatible.
@@ -64,7 +65,7 @@ impl<T: Clone> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn broadcast_to(&self, shape: &[usize]) -> Tensor<T> {
-        if self.shape() == shape {
+        if same_shape(self.shape(), shape) {
             return self.clone();
         }
         let view = self.data.broadcast(IxDyn(shape)).unwrap_or_else(|| {
@@ -98,7 +99,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn sum_to(&self, shape: &[usize]) -> Tensor<T> {
-        if self.shape() == shape {
+        if same_shape(self.shape(), shape) {
             return self.clone();
         }
         let src = self.shape();

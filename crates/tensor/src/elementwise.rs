@@ -3,6 +3,8 @@
 use ndarray::{ArrayD, IxDyn, Zip};
 
 use crate::broadcast::broadcast_shape_or_panic;
+use crate::shape::same_shape;
+use crate::tensor::array_from_vec;
 use crate::{Float, Tensor};
 
 /// Applies `f` to pairs of elements of `a` and `b`, broadcasting; panics naming `op`.
@@ -13,14 +15,14 @@ pub(crate) fn zip_map<A: Clone, B: Clone, R>(
     b: &ArrayD<B>,
     f: impl Fn(A, B) -> R,
 ) -> ArrayD<R> {
-    if a.shape() == b.shape() {
+    if same_shape(a.shape(), b.shape()) {
         if let (Some(sa), Some(sb)) = (a.as_slice(), b.as_slice()) {
             let v: Vec<R> = sa
                 .iter()
                 .zip(sb)
                 .map(|(x, y)| f(x.clone(), y.clone()))
                 .collect();
-            return ArrayD::from_shape_vec(a.raw_dim(), v).expect("same shape");
+            return array_from_vec(v, a.shape());
         }
         return Zip::from(a)
             .and(b)
@@ -39,7 +41,7 @@ pub(crate) fn map<A: Clone, R>(a: &ArrayD<A>, f: impl Fn(A) -> R) -> ArrayD<R> {
     match a.as_slice() {
         Some(s) => {
             let v: Vec<R> = s.iter().map(|x| f(x.clone())).collect();
-            ArrayD::from_shape_vec(a.raw_dim(), v).expect("same shape")
+            array_from_vec(v, a.shape())
         }
         None => a.map(|x| f(x.clone())),
     }
@@ -201,9 +203,8 @@ impl<T: Float> Tensor<T> {
     /// If the shapes differ.
     #[track_caller]
     pub fn add_scaled_(&mut self, alpha: T, other: &Tensor<T>) {
-        assert_eq!(
-            self.shape(),
-            other.shape(),
+        assert!(
+            same_shape(self.shape(), other.shape()),
             "add_scaled_: shapes {:?} and {:?} differ",
             self.shape(),
             other.shape()
@@ -226,13 +227,19 @@ impl<T: Float> Tensor<T> {
     /// If the shapes differ.
     #[track_caller]
     pub fn add_assign_(&mut self, other: &Tensor<T>) {
-        assert_eq!(
-            self.shape(),
-            other.shape(),
+        assert!(
+            same_shape(self.shape(), other.shape()),
             "add_assign_: shapes {:?} and {:?} differ",
             self.shape(),
             other.shape()
         );
+        // One element (a scalar loss, a bias of one unit): no layout checks needed.
+        if self.numel() == 1 {
+            if let (Some(x), Some(&y)) = (self.data.first_mut(), other.data.first()) {
+                *x += y;
+            }
+            return;
+        }
         if let (Some(a), Some(b)) = (self.data.as_slice_mut(), other.data.as_slice()) {
             for (x, &y) in a.iter_mut().zip(b) {
                 *x += y;
@@ -394,6 +401,22 @@ mod tests {
     #[should_panic(expected = "add: shapes [2, 3] and [4] cannot be broadcast together")]
     fn mismatch_names_op_and_shapes() {
         let _ = &Tensor::<f32>::zeros(&[2, 3]) + &Tensor::<f32>::zeros(&[4]);
+    }
+
+    #[test]
+    fn add_assign_of_one_element_matches_the_general_path() {
+        for shape in [&[][..], &[1], &[1, 1], &[1, 1, 1, 1, 1]] {
+            let mut fast = Tensor::<f64>::full(shape, 0.1);
+            fast.add_assign_(&Tensor::full(shape, 0.2));
+            assert_eq!(fast.item(), 0.1 + 0.2);
+            assert_eq!(fast.shape(), shape);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "add_assign_: shapes [1] and [1, 1] differ")]
+    fn add_assign_of_one_element_checks_shapes() {
+        Tensor::<f32>::zeros(&[1]).add_assign_(&Tensor::zeros(&[1, 1]));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use ndarray::{IxDyn, Zip};
 
+use crate::shape::same_shape;
 use crate::{Float, Tensor};
 
 impl<T: Float> Tensor<T> {
@@ -14,7 +15,7 @@ impl<T: Float> Tensor<T> {
     /// As [`sum_to`](Tensor::sum_to), if `self`'s shape is not a broadcast of `shape`.
     #[track_caller]
     pub fn into_sum_to(self, shape: &[usize]) -> Tensor<T> {
-        if self.shape() == shape {
+        if same_shape(self.shape(), shape) {
             self
         } else {
             self.sum_to(shape)
@@ -57,7 +58,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn zip_with_(&mut self, other: &Tensor<T>, op: &str, f: impl Fn(T, T) -> T) {
-        if self.shape() == other.shape() {
+        if same_shape(self.shape(), other.shape()) {
             if let (Some(a), Some(b)) = (self.data.as_slice_mut(), other.data.as_slice()) {
                 for (x, &y) in a.iter_mut().zip(b) {
                     *x = f(*x, y);

@@ -2,7 +2,15 @@
 
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 
+use crate::tensor::array_from_vec;
 use crate::{Float, Tensor};
+
+/// Whether two shapes are equal, compared axis by axis inline (slice equality on `usize`
+/// calls `memcmp`, which costs more than the comparison itself for the few axes of a shape).
+#[inline]
+pub(crate) fn same_shape(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
 
 /// Panics unless `axis` names an axis of a tensor with `ndim` axes.
 #[track_caller]
@@ -40,7 +48,7 @@ impl<T: Clone> Tensor<T> {
         );
         let data = self.to_contiguous_vec();
         Tensor {
-            data: ArrayD::from_shape_vec(IxDyn(shape), data).expect("checked"),
+            data: array_from_vec(data, shape),
         }
     }
 

@@ -1,9 +1,60 @@
 //! The [`Tensor`] type: creation, accessors and conversions.
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{Array0, Array1, Array2, Array3, Array4, ArrayD, IxDyn, ShapeError};
 use serde::{Deserialize, Serialize};
 
 use crate::{Float, Rng, TensorError};
+
+/// Builds a row-major array of `shape` from `data`, through a fixed-rank array for up to
+/// four axes: ndarray computes the strides of an `IxDyn` shape with generic loops over
+/// heap-or-inline storage, several times the cost of the fixed-rank constructors, which
+/// matters for the many small tensors of a per-op workload. The layout is the same either
+/// way (standard strides, all zero when an extent is zero).
+///
+/// # Errors
+///
+/// When `data.len()` is not the product of `shape`, or that product overflows.
+pub(crate) fn try_array_from_vec<T>(
+    data: Vec<T>,
+    shape: &[usize],
+) -> Result<ArrayD<T>, ShapeError> {
+    match *shape {
+        [] => Array0::from_shape_vec((), data).map(Array0::into_dyn),
+        // `from_vec` skips the stride validation that `from_shape_vec` runs.
+        [n] if n == data.len() => Ok(Array1::from_vec(data).into_dyn()),
+        [n] => Array1::from_shape_vec(n, data).map(Array1::into_dyn),
+        [m, n] => Array2::from_shape_vec((m, n), data).map(Array2::into_dyn),
+        [a, b, c] => Array3::from_shape_vec((a, b, c), data).map(Array3::into_dyn),
+        [a, b, c, d] => Array4::from_shape_vec((a, b, c, d), data).map(Array4::into_dyn),
+        _ => ArrayD::from_shape_vec(IxDyn(shape), data),
+    }
+}
+
+/// [`try_array_from_vec`] for data the caller sized from `shape` itself.
+///
+/// # Panics
+///
+/// If `data.len()` is not the product of `shape` (a bug in the caller).
+#[track_caller]
+pub(crate) fn array_from_vec<T>(data: Vec<T>, shape: &[usize]) -> ArrayD<T> {
+    let len = data.len();
+    try_array_from_vec(data, shape)
+        .unwrap_or_else(|e| panic!("{len} elements do not fill shape {shape:?}: {e}"))
+}
+
+/// A `Vec` of `value` repeated once per element of `shape`.
+///
+/// # Panics
+///
+/// If the number of elements overflows `usize` (as ndarray's constructors do).
+#[track_caller]
+fn filled<T: Clone>(shape: &[usize], value: T) -> Vec<T> {
+    let n = shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .unwrap_or_else(|| panic!("shape {shape:?} has too many elements"));
+    vec![value; n]
+}
 
 /// An n-dimensional array of elements, stored in an [`ndarray::ArrayD`].
 ///
@@ -48,7 +99,9 @@ impl<T> Tensor<T> {
 
     /// The number of elements.
     pub fn numel(&self) -> usize {
-        self.data.len()
+        // The product of the extents, as `ArrayD::len` computes it, on the shape slice
+        // directly (a third of the instructions for a small tensor).
+        self.shape().iter().product()
     }
 
     /// The underlying array.
@@ -111,14 +164,15 @@ impl<T: Clone> Tensor<T> {
                 expected,
             });
         }
-        let array = ArrayD::from_shape_vec(IxDyn(shape), data).map_err(|_| too_large())?;
+        let array = try_array_from_vec(data, shape).map_err(|_| too_large())?;
         Ok(Tensor { data: array })
     }
 
     /// A tensor of `shape` with every element equal to `value`.
+    #[track_caller]
     pub fn full(shape: &[usize], value: T) -> Self {
         Tensor {
-            data: ArrayD::from_elem(IxDyn(shape), value),
+            data: array_from_vec(filled(shape, value), shape),
         }
     }
 
@@ -168,23 +222,21 @@ impl<T: Float> Tensor<T> {
     /// let z = Tensor::<f32>::zeros(&[2, 3]);
     /// assert_eq!(z.to_vec(), vec![0.0; 6]);
     /// ```
+    #[track_caller]
     pub fn zeros(shape: &[usize]) -> Self {
-        Tensor {
-            data: ArrayD::zeros(IxDyn(shape)),
-        }
+        Self::full(shape, T::zero())
     }
 
     /// A tensor of ones.
+    #[track_caller]
     pub fn ones(shape: &[usize]) -> Self {
-        Tensor {
-            data: ArrayD::ones(IxDyn(shape)),
-        }
+        Self::full(shape, T::one())
     }
 
     /// A zero-dimensional tensor holding one value.
     pub fn scalar(value: T) -> Self {
         Tensor {
-            data: ArrayD::from_elem(IxDyn(&[]), value),
+            data: array_from_vec(vec![value], &[]),
         }
     }
 
@@ -219,7 +271,7 @@ impl<T: Float> Tensor<T> {
         let n = ((end - start) / step).ceil().as_f64().max(0.0) as usize;
         let v: Vec<T> = (0..n).map(|i| start + step * T::from_usize(i)).collect();
         Tensor {
-            data: ArrayD::from_shape_vec(IxDyn(&[n]), v).expect("1-d"),
+            data: array_from_vec(v, &[n]),
         }
     }
 
@@ -234,7 +286,7 @@ impl<T: Float> Tensor<T> {
             }
         };
         Tensor {
-            data: ArrayD::from_shape_vec(IxDyn(&[n]), v).expect("1-d"),
+            data: array_from_vec(v, &[n]),
         }
     }
 
@@ -272,7 +324,7 @@ impl<T: Float> Tensor<T> {
         let r = rng.inner_mut();
         let v: Vec<T> = (0..n).map(|_| T::sample_uniform(r, low, high)).collect();
         Tensor {
-            data: ArrayD::from_shape_vec(IxDyn(shape), v).expect("shape product"),
+            data: array_from_vec(v, shape),
         }
     }
 
@@ -284,7 +336,7 @@ impl<T: Float> Tensor<T> {
             .map(|_| mean + std * T::sample_standard_normal(r))
             .collect();
         Tensor {
-            data: ArrayD::from_shape_vec(IxDyn(shape), v).expect("shape product"),
+            data: array_from_vec(v, shape),
         }
     }
 
@@ -372,6 +424,43 @@ mod tests {
             Tensor::<f32>::from_vec(vec![], &[0, 7]).unwrap().shape(),
             &[0, 7]
         );
+    }
+
+    #[test]
+    fn fixed_rank_construction_matches_ndarrays_dynamic_one() {
+        let shapes: [&[usize]; 12] = [
+            &[],
+            &[1],
+            &[0],
+            &[5],
+            &[1, 1],
+            &[3, 0],
+            &[2, 3],
+            &[1, 4, 1],
+            &[2, 0, 3],
+            &[2, 1, 3, 2],
+            &[1, 2, 1, 2, 3],
+            &[2, 0, 1, 1, 1, 2],
+        ];
+        for shape in shapes {
+            let n: usize = shape.iter().product();
+            let v: Vec<f32> = (0..n).map(|i| i as f32).collect();
+            let ours = array_from_vec(v.clone(), shape);
+            let theirs = ArrayD::<f32>::from_shape_vec(IxDyn(shape), v).unwrap();
+            assert_eq!(ours.shape(), theirs.shape(), "{shape:?}");
+            assert_eq!(ours.strides(), theirs.strides(), "{shape:?}");
+            assert_eq!(ours, theirs, "{shape:?}");
+            assert_eq!(
+                Tensor::<f64>::ones(shape).data,
+                ArrayD::<f64>::ones(IxDyn(shape))
+            );
+            assert_eq!(
+                Tensor::<f64>::zeros(shape).data,
+                ArrayD::<f64>::zeros(IxDyn(shape))
+            );
+        }
+        assert!(try_array_from_vec(vec![1.0f32; 5], &[2, 3]).is_err());
+        assert!(try_array_from_vec(vec![1.0f32; 5], &[1, 1, 1, 1, 1, 6]).is_err());
     }
 
     #[test]

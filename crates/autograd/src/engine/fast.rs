@@ -8,49 +8,62 @@
 //! else holds them.
 
 use std::any::Any;
-use std::cell::RefCell;
-use std::cmp::Reverse;
+use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use backprop_tensor::{Float, Tensor};
 
-use super::{BackwardRuleGuard, IN_BACKWARD_RULE, NEXT_PASS, check_rule_output, put_back_hooks};
+use super::{
+    BackwardRuleGuard, IN_BACKWARD_RULE, NEXT_PASS, check_rule_output, put_back_hooks,
+    sort_newest_first,
+};
 use crate::backward::BackwardCtx;
 use crate::mode::set_grad_enabled;
 use crate::var::GradFn;
 use crate::{Hook, Var};
 
 /// The working memory of one pass: the reachable nodes newest first, the gradient pending
-/// for each (indexed like `order`; a node finds its index in `Node::fast_slot`), and the
-/// traversal stack. Kept per thread between passes, so a steady training loop allocates
-/// none of it.
+/// for each (indexed like `order`; a node finds its index in `Node::fast_slot`), the
+/// traversal stack, the buffer each op's rule writes its results into, and the implicit
+/// seed (a one-element 1, copied for each pass that needs it). Kept per thread between
+/// passes, so a steady training loop allocates none of it.
 struct Pass<T: Float> {
     order: Vec<Var<T>>,
     pending: Vec<Option<Tensor<T>>>,
     stack: Vec<Var<T>>,
+    grads: Vec<Option<Tensor<T>>>,
+    ones: Option<Tensor<T>>,
 }
 
 thread_local! {
-    /// Spare [`Pass`] buffers, one per element type used on this thread.
-    static SPARE: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+    /// The spare [`Pass`] of the last pass that ended on this thread. One slot: a thread
+    /// that alternates element types only rebuilds its buffers each time.
+    static SPARE: Cell<Option<Box<dyn Any>>> = const { Cell::new(None) };
 }
 
 impl<T: Float> Pass<T> {
     /// This thread's spare buffers for `T`, or new ones (a backward pass started from a
     /// hook inside another pass gets its own).
     fn take() -> Box<Pass<T>> {
-        let spare = SPARE.with(|s| {
-            let mut s = s.borrow_mut();
-            let i = s.iter().position(|b| b.is::<Pass<T>>())?;
-            s.swap_remove(i).downcast::<Pass<T>>().ok()
-        });
-        spare.unwrap_or_else(|| {
-            Box::new(Pass {
-                order: Vec::new(),
-                pending: Vec::new(),
-                stack: Vec::new(),
-            })
+        match SPARE.take().map(|b| b.downcast::<Pass<T>>()) {
+            Some(Ok(pass)) => pass,
+            // Spare buffers of another element type are kept for that type.
+            Some(Err(other)) => {
+                SPARE.set(Some(other));
+                Self::new()
+            }
+            None => Self::new(),
+        }
+    }
+
+    fn new() -> Box<Pass<T>> {
+        Box::new(Pass {
+            order: Vec::new(),
+            pending: Vec::new(),
+            stack: Vec::new(),
+            grads: Vec::new(),
+            ones: None,
         })
     }
 
@@ -60,7 +73,21 @@ impl<T: Float> Pass<T> {
         self.order.clear();
         self.pending.clear();
         self.stack.clear();
-        SPARE.with(|s| s.borrow_mut().push(self));
+        self.grads.clear();
+        SPARE.set(Some(self));
+    }
+
+    /// A one-element tensor of `shape` holding 1: the gradient of a scalar with respect to
+    /// itself. Copying a cached one costs less than building one.
+    fn ones(&mut self, shape: &[usize]) -> Tensor<T> {
+        match &self.ones {
+            Some(ones) if same_shape(ones.shape(), shape) => ones.clone(),
+            _ => {
+                let ones = Tensor::ones(shape);
+                self.ones = Some(ones.clone());
+                ones
+            }
+        }
     }
 
     /// Every node that gradients from `roots` can reach, newest first (an op's output is
@@ -93,7 +120,7 @@ impl<T: Float> Pass<T> {
             }
             self.order.push(v);
         }
-        self.order.sort_unstable_by_key(|v| Reverse(v.id()));
+        sort_newest_first(&mut self.order);
         for (i, v) in self.order.iter().enumerate() {
             v.inner.fast_slot.store(i, Relaxed);
         }
@@ -119,7 +146,8 @@ fn slot_of<T: Float>(order: &[Var<T>], v: &Var<T>) -> usize {
 }
 
 /// Runs a first-order backward pass from `roots`, each seeded with its gradient (taken out
-/// of the slice). With `capture`, the gradients of those values are returned instead of
+/// of the slice), or with 1 when it has none (the caller checked that such a root has one
+/// element). With `capture`, the gradients of those values are returned instead of
 /// accumulated into `.grad`.
 pub(super) fn run_backward<T: Float>(
     roots: &mut [(Var<T>, Option<Tensor<T>>)],
@@ -131,13 +159,20 @@ pub(super) fn run_backward<T: Float>(
     backprop_tensor::keep_freed_memory();
     let mut pass = Pass::take();
     pass.collect(roots);
-    let Pass { order, pending, .. } = &mut *pass;
     for (root, seed) in roots.iter_mut() {
-        if let Some(seed) = seed.take() {
-            let slot = slot_of(order, root);
-            add_into(&mut pending[slot], seed);
-        }
+        let seed = match seed.take() {
+            Some(seed) => seed,
+            None => pass.ones(root.data().shape()),
+        };
+        let slot = slot_of(&pass.order, root);
+        add_into(&mut pass.pending[slot], seed);
     }
+    let Pass {
+        order,
+        pending,
+        grads,
+        ..
+    } = &mut *pass;
     let mut captured: Vec<Option<Var<T>>> = vec![None; capture.map_or(0, |c| c.len())];
 
     for i in 0..order.len() {
@@ -187,15 +222,15 @@ pub(super) fn run_backward<T: Float>(
                 node.op_name()
             );
         };
-        let grads = call_backward(node, &grad_fn, g);
-        for (i, (input, gi)) in grad_fn.inputs.iter().zip(grads).enumerate() {
+        call_backward(node, &grad_fn, g, grads);
+        for (i, (input, gi)) in grad_fn.inputs.iter().zip(grads.drain(..)).enumerate() {
             let Some(gi) = gi else { continue };
             if !input.requires_grad() {
                 continue;
             }
             {
                 let value = input.data();
-                if gi.shape() != value.shape() {
+                if !same_shape(gi.shape(), value.shape()) {
                     panic!(
                         "backward of `{}` returned a gradient of shape {:?} for input {i} of shape {:?}",
                         node.op_name(),
@@ -213,6 +248,13 @@ pub(super) fn run_backward<T: Float>(
     }
     pass.give_back();
     captured
+}
+
+/// Whether two shapes are equal, compared inline: slice equality calls `memcmp`, which
+/// costs more than the comparison for the few axes of a shape, on every gradient.
+#[inline]
+fn same_shape(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// Adds `g` into a pending gradient, in place.
@@ -255,17 +297,20 @@ fn run_hooks<T: Float>(node: &Var<T>, hooks: &[Hook<T>], mut g: Tensor<T>) -> Te
     g
 }
 
+/// Runs `node`'s rule on its gradient `g`, leaving the inputs' gradients in `grads`.
 fn call_backward<T: Float>(
     node: &Var<T>,
     grad_fn: &GradFn<T>,
     g: Tensor<T>,
-) -> Vec<Option<Tensor<T>>> {
+    grads: &mut Vec<Option<Tensor<T>>>,
+) {
     let ctx = BackwardCtx {
         inputs: &grad_fn.inputs,
         output: node,
     };
     let rule = BackwardRuleGuard(IN_BACKWARD_RULE.with(|f| f.replace(true)));
-    let grads = grad_fn.op.backward_fast(&ctx, g);
+    grads.clear();
+    grad_fn.op.backward_fast_into(&ctx, g, grads);
     drop(rule);
     check_rule_output(node, grad_fn.inputs.len(), grads.len(), || {
         grads.iter().enumerate().find_map(|(i, g)| {
@@ -274,5 +319,58 @@ fn call_backward<T: Float>(
                 .map(|g| (i, g.shape().to_vec()))
         })
     });
-    grads
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use backprop_tensor::Tensor;
+
+    use crate::Var;
+
+    /// The implicit seed is cached per thread: it must take the shape of each new root, and
+    /// passes of another element type in between must not disturb it.
+    #[test]
+    fn implicit_seed_follows_the_roots_shape_and_type() {
+        for shape in [&[][..], &[1], &[1, 1], &[1], &[1, 1, 1, 1, 1]] {
+            let x = Var::parameter(Tensor::<f32>::full(shape, 3.0));
+            let y = x.mul(&x);
+            let seen = Arc::new(Mutex::new(None));
+            let seen_in_hook = Arc::clone(&seen);
+            y.register_hook(move |g| {
+                *seen_in_hook.lock().unwrap() = Some(g.clone());
+                None
+            });
+            y.backward();
+            let seed = seen.lock().unwrap().take().unwrap();
+            assert_eq!(seed, Tensor::ones(shape));
+            assert_eq!(x.grad().unwrap(), Tensor::full(shape, 6.0));
+
+            let z = Var::parameter(Tensor::<f64>::full(shape, 2.0));
+            z.mul(&z).backward();
+            assert_eq!(z.grad().unwrap(), Tensor::full(shape, 4.0));
+        }
+    }
+
+    /// A pass started inside a hook of another pass gets buffers of its own.
+    #[test]
+    fn a_pass_inside_a_hook_does_not_share_buffers() {
+        let x = Var::parameter(Tensor::<f32>::from_vec(vec![2.0], &[1]).unwrap());
+        let inner = Var::parameter(Tensor::<f32>::from_vec(vec![5.0], &[1]).unwrap());
+        let inner_in_hook = inner.clone();
+        let y = x.mul(&x);
+        y.register_hook(move |_| {
+            // A hook runs with recording off, like the rest of the pass.
+            let _on = crate::mode::set_grad_enabled(true);
+            inner_in_hook.add(&inner_in_hook).backward();
+            None
+        });
+        y.add(&x).backward();
+        assert_eq!(x.grad().unwrap().to_vec(), vec![5.0]); // 2x + 1
+        assert_eq!(inner.grad().unwrap().to_vec(), vec![2.0]);
+        // The buffers kept afterwards still work.
+        x.mul(&x).add(&x).backward();
+        assert_eq!(x.grad().unwrap().to_vec(), vec![10.0]);
+    }
 }

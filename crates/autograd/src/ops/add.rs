@@ -20,7 +20,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn add(&self, other: &Var<T>) -> Var<T> {
         let y = self.data().add(&other.data());
-        Var::from_op("add", y, vec![self.clone(), other.clone()], AddBackward)
+        Var::from_binary_op("add", y, self, other, AddBackward)
     }
 }
 
@@ -28,18 +28,28 @@ struct AddBackward;
 
 impl<T: Float> Backward<T> for AddBackward {
     fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
+        let mut out = Vec::with_capacity(2);
+        self.backward_fast_into(ctx, g, &mut out);
+        out
+    }
+
+    fn backward_fast_into(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: Tensor<T>,
+        out: &mut Vec<Option<Tensor<T>>>,
+    ) {
         // The same gradient goes to both inputs: the last one that needs it takes the
         // buffer itself.
         let (a, b) = (ctx.input(0).data(), ctx.input(1).data());
-        match (ctx.needs_grad(0), ctx.needs_grad(1)) {
-            (true, true) => {
-                let ga = g.sum_to(a.shape());
-                vec![Some(ga), Some(g.into_sum_to(b.shape()))]
-            }
-            (true, false) => vec![Some(g.into_sum_to(a.shape())), None],
-            (false, true) => vec![None, Some(g.into_sum_to(b.shape()))],
-            (false, false) => vec![None, None],
-        }
+        let (ga, gb) = match (ctx.needs_grad(0), ctx.needs_grad(1)) {
+            (true, true) => (Some(g.sum_to(a.shape())), Some(g.into_sum_to(b.shape()))),
+            (true, false) => (Some(g.into_sum_to(a.shape())), None),
+            (false, true) => (None, Some(g.into_sum_to(b.shape()))),
+            (false, false) => (None, None),
+        };
+        out.push(ga);
+        out.push(gb);
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

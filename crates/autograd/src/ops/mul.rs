@@ -19,7 +19,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn mul(&self, other: &Var<T>) -> Var<T> {
         let y = self.data().mul(&other.data());
-        Var::from_op("mul", y, vec![self.clone(), other.clone()], MulBackward)
+        Var::from_binary_op("mul", y, self, other, MulBackward)
     }
 }
 
@@ -27,18 +27,28 @@ struct MulBackward;
 
 impl<T: Float> Backward<T> for MulBackward {
     fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
+        let mut out = Vec::with_capacity(2);
+        self.backward_fast_into(ctx, g, &mut out);
+        out
+    }
+
+    fn backward_fast_into(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: Tensor<T>,
+        out: &mut Vec<Option<Tensor<T>>>,
+    ) {
         let (a, b) = (ctx.input(0).data(), ctx.input(1).data());
         let ga = ctx.needs_grad(0).then(|| g.mul(&b).sum_to(a.shape()));
         let gb = ctx.needs_grad(1).then(|| {
-            if g.shape() == b.shape() {
-                let mut g = g;
-                g.zip_with_(&a, "mul backward", |g, a| g * a);
-                g
-            } else {
-                g.mul(&a).sum_to(b.shape())
-            }
+            // g·a computed in g's own buffer, then summed back to b's shape (a no-op move
+            // when b was not broadcast).
+            let mut g = g;
+            g.zip_with_(&a, "mul backward", |g, a| g * a);
+            g.into_sum_to(b.shape())
         });
-        vec![ga, gb]
+        out.push(ga);
+        out.push(gb);
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {

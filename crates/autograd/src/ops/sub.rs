@@ -19,7 +19,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn sub(&self, other: &Var<T>) -> Var<T> {
         let y = self.data().sub(&other.data());
-        Var::from_op("sub", y, vec![self.clone(), other.clone()], SubBackward)
+        Var::from_binary_op("sub", y, self, other, SubBackward)
     }
 }
 
@@ -27,6 +27,17 @@ struct SubBackward;
 
 impl<T: Float> Backward<T> for SubBackward {
     fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
+        let mut out = Vec::with_capacity(2);
+        self.backward_fast_into(ctx, g, &mut out);
+        out
+    }
+
+    fn backward_fast_into(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: Tensor<T>,
+        out: &mut Vec<Option<Tensor<T>>>,
+    ) {
         let g0 = ctx
             .needs_grad(0)
             .then(|| g.sum_to(ctx.input(0).data().shape()));
@@ -35,7 +46,8 @@ impl<T: Float> Backward<T> for SubBackward {
             g.map_(|g| -g);
             g.into_sum_to(ctx.input(1).data().shape())
         });
-        vec![g0, g1]
+        out.push(g0);
+        out.push(g1);
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
