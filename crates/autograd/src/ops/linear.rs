@@ -7,7 +7,7 @@
 //! the operands in place (the GEMM takes strides) and the bias is added into the product's
 //! buffer. Saves the inputs.
 
-use backprop_tensor::{Float, Rng, Tensor};
+use backprop_tensor::{Float, Rng, Tensor, vectorized};
 
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
@@ -70,8 +70,15 @@ impl<T: Float> Var<T> {
 /// A narrow bias (W1's 8, 9 or 3 outputs) makes rows too short for a loop of their own, so
 /// the bias is repeated into a lane of lcm(out, 16) elements, a whole number of rows and of
 /// 16-element blocks, and `y` is walked lane by lane in blocks of a constant 16 elements
-/// (unrolled and vectorized). Wider biases are added row by row.
+/// (unrolled and vectorized). Wider biases are added row by row. Both run eight lanes wide
+/// with AVX2 when the CPU has it (the same additions, the same bits).
 fn add_rows<T: Float>(y: &mut Tensor<T>, b: &Tensor<T>) {
+    vectorized(#[inline(always)] || add_rows_loop(y, b));
+}
+
+/// The body of [`add_rows`], inlined into both of its compiled versions.
+#[inline(always)]
+fn add_rows_loop<T: Float>(y: &mut Tensor<T>, b: &Tensor<T>) {
     const BLOCK: usize = 16;
     const MAX_LANE: usize = 16 * BLOCK;
     let out = b.numel();
