@@ -59,7 +59,8 @@ impl<T: Float> Var<T> {
             }
             y
         };
-        let mut inputs = vec![self.clone(), weight.clone()];
+        let mut inputs = Vec::with_capacity(3);
+        inputs.extend([self.clone(), weight.clone()]);
         inputs.extend(bias.cloned());
         Var::from_op("linear", y, inputs, LinearBackward)
     }
@@ -150,16 +151,28 @@ impl<T: Float> Backward<T> for LinearBackward {
     }
 
     fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
-        let mut grads = vec![
+        let mut grads = Vec::with_capacity(3);
+        self.backward_fast_into(ctx, g, &mut grads);
+        grads
+    }
+
+    fn backward_fast_into(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: Tensor<T>,
+        out: &mut Vec<Option<Tensor<T>>>,
+    ) {
+        out.push(
             ctx.needs_grad(0)
                 .then(|| g.matmul(&ctx.input(1).data())),
+        );
+        out.push(
             ctx.needs_grad(1)
                 .then(|| g.t_matmul(&ctx.input(0).data())),
-        ];
+        );
         if ctx.inputs().len() == 3 {
-            grads.push(ctx.needs_grad(2).then(|| g.sum(&[0], false)));
+            out.push(ctx.needs_grad(2).then(|| g.sum(&[0], false)));
         }
-        grads
     }
 }
 
