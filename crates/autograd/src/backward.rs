@@ -68,9 +68,11 @@ pub trait Backward<T: Float>: Send + Sync + 'static {
     }
 
     /// [`backward_fast`](Backward::backward_fast) writing its results into `out`, which is
-    /// empty on entry: one entry per input, in order. The engine hands every node of a pass
-    /// the same buffer, so a rule that implements this (the hot binary ops do) allocates no
-    /// result vector per node; `backward_fast` can then be written as a call of this one.
+    /// empty on entry: one entry per input, in order. This is what the engine calls; it hands
+    /// every node of a pass the same buffer, so a rule that implements this one (the hot
+    /// binary ops and `linear` do) allocates no result vector per node. A rule implements
+    /// either this or `backward_fast`, not both: the other keeps its default, which computes
+    /// the same values.
     ///
     /// The default calls [`backward_fast`](Backward::backward_fast).
     fn backward_fast_into(

@@ -184,21 +184,8 @@ impl<T: Float> Var<T> {
         inputs: Vec<Var<T>>,
         op: impl Backward<T>,
     ) -> Self {
-        let location = Location::caller();
-        check_forward(op_name, &data, location);
-        if !is_grad_enabled() || !inputs.iter().any(|v| v.requires_grad()) {
-            return Self::make(data, false, op_name, Some(location), None);
-        }
-        Self::make(
-            data,
-            true,
-            op_name,
-            Some(location),
-            Some(GradFn {
-                op: Box::new(op),
-                inputs: Inputs::Many(inputs),
-            }),
-        )
+        let requires_grad = inputs.iter().any(|v| v.requires_grad());
+        Self::from_inputs(op_name, data, requires_grad, || Inputs::Many(inputs), op)
     }
 
     /// [`from_op`](Var::from_op) for an op of two inputs, `a` and `b` in that order: the
@@ -211,9 +198,25 @@ impl<T: Float> Var<T> {
         b: &Var<T>,
         op: impl Backward<T>,
     ) -> Self {
+        let requires_grad = a.requires_grad() || b.requires_grad();
+        let inputs = || Inputs::Two([a.clone(), b.clone()]);
+        Self::from_inputs(op_name, data, requires_grad, inputs, op)
+    }
+
+    /// The body shared by [`from_op`](Var::from_op) and [`from_binary_op`](Var::from_binary_op):
+    /// checks the forward value, and records `op` with its inputs (built only then) when
+    /// gradients are enabled and an input requires one.
+    #[track_caller]
+    fn from_inputs(
+        op_name: &'static str,
+        data: Tensor<T>,
+        requires_grad: bool,
+        inputs: impl FnOnce() -> Inputs<T>,
+        op: impl Backward<T>,
+    ) -> Self {
         let location = Location::caller();
         check_forward(op_name, &data, location);
-        if !is_grad_enabled() || !(a.requires_grad() || b.requires_grad()) {
+        if !is_grad_enabled() || !requires_grad {
             return Self::make(data, false, op_name, Some(location), None);
         }
         Self::make(
@@ -223,7 +226,7 @@ impl<T: Float> Var<T> {
             Some(location),
             Some(GradFn {
                 op: Box::new(op),
-                inputs: Inputs::Two([a.clone(), b.clone()]),
+                inputs: inputs(),
             }),
         )
     }

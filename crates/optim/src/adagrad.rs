@@ -15,7 +15,7 @@
 
 use backprop_autograd::Var;
 use backprop_tensor::ndarray::Zip;
-use backprop_tensor::{Float, Tensor, vectorized};
+use backprop_tensor::{Float, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::core::{Core, check_grad_shape};
@@ -74,24 +74,8 @@ fn validate(options: &GroupOptions) -> Result<(), OptimError> {
 
 /// One Adagrad step over contiguous buffers of equal length, with the operations of the
 /// general loop in [`Adagrad::step`].
-fn adagrad_slices<T: Float, const MAXIMIZE: bool, const L2: bool>(
-    neg_clr: T,
-    weight_decay: T,
-    eps: T,
-    p: &mut [T],
-    g: &[T],
-    s: &mut [T],
-) {
-    // Eight lanes with AVX2 when the CPU has it, the same bits (see `vectorized`).
-    vectorized(
-        #[inline(always)]
-        || adagrad_slices_loop::<T, MAXIMIZE, L2>(neg_clr, weight_decay, eps, p, g, s),
-    )
-}
-
-/// The loop of [`adagrad_slices`], inlined into both of its compiled versions.
 #[inline(always)]
-fn adagrad_slices_loop<T: Float, const MAXIMIZE: bool, const L2: bool>(
+fn adagrad_slices<T: Float, const MAXIMIZE: bool, const L2: bool>(
     neg_clr: T,
     weight_decay: T,
     eps: T,

@@ -343,6 +343,7 @@ fn adam_update<T: Float>(s: &AdamScalars<T>, p: T, m: T, v: T) -> T {
 
 /// One Adam step over contiguous buffers of equal length; a large parameter is split into
 /// one chunk per thread (each element's update is independent, so the result is the same).
+#[inline(always)]
 fn adam_slices<
     T: Float,
     const MAXIMIZE: bool,
@@ -363,8 +364,13 @@ fn adam_slices<
                 .zip(g.chunks(c))
                 .zip(m.chunks_mut(c).zip(v.chunks_mut(c)))
                 .collect();
+            // Each pool thread picks the AVX2 loop again (the caller's choice does not
+            // travel with the closure).
             parallel_for_each(chunks, |((p, g), (m, v))| {
-                adam_serial::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p, g, m, v)
+                vectorized(
+                    #[inline(always)]
+                    || adam_serial::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p, g, m, v),
+                )
             });
         }
         None => adam_serial::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p, g, m, v),
@@ -372,29 +378,8 @@ fn adam_slices<
 }
 
 /// [`adam_slices`] on the calling thread.
-fn adam_serial<
-    T: Float,
-    const MAXIMIZE: bool,
-    const L2: bool,
-    const DECOUPLED: bool,
-    const LOW: bool,
->(
-    s: &AdamScalars<T>,
-    p: &mut [T],
-    g: &[T],
-    m: &mut [T],
-    v: &mut [T],
-) {
-    // Eight lanes with AVX2 when the CPU has it, the same bits (see `vectorized`).
-    vectorized(
-        #[inline(always)]
-        || adam_serial_loop::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p, g, m, v),
-    )
-}
-
-/// The loop of [`adam_serial`], inlined into both of its compiled versions.
 #[inline(always)]
-fn adam_serial_loop<
+fn adam_serial<
     T: Float,
     const MAXIMIZE: bool,
     const L2: bool,
@@ -417,6 +402,7 @@ fn adam_serial_loop<
 }
 
 /// One AMSGrad step over contiguous buffers of equal length.
+#[inline(always)]
 fn amsgrad_slices<
     T: Float,
     const MAXIMIZE: bool,
@@ -439,7 +425,10 @@ fn amsgrad_slices<
                 .zip(m.chunks_mut(c).zip(v.chunks_mut(c).zip(vmax.chunks_mut(c))))
                 .collect();
             parallel_for_each(chunks, |((p, g), (m, (v, vmax)))| {
-                amsgrad_serial::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p, g, m, v, vmax)
+                vectorized(
+                    #[inline(always)]
+                    || amsgrad_serial::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p, g, m, v, vmax),
+                )
             });
         }
         None => amsgrad_serial::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p, g, m, v, vmax),
@@ -447,30 +436,8 @@ fn amsgrad_slices<
 }
 
 /// [`amsgrad_slices`] on the calling thread.
-fn amsgrad_serial<
-    T: Float,
-    const MAXIMIZE: bool,
-    const L2: bool,
-    const DECOUPLED: bool,
-    const LOW: bool,
->(
-    s: &AdamScalars<T>,
-    p: &mut [T],
-    g: &[T],
-    m: &mut [T],
-    v: &mut [T],
-    vmax: &mut [T],
-) {
-    // Eight lanes with AVX2 when the CPU has it, the same bits (see `vectorized`).
-    vectorized(
-        #[inline(always)]
-        || amsgrad_serial_loop::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p, g, m, v, vmax),
-    )
-}
-
-/// The loop of [`amsgrad_serial`], inlined into both of its compiled versions.
 #[inline(always)]
-fn amsgrad_serial_loop<
+fn amsgrad_serial<
     T: Float,
     const MAXIMIZE: bool,
     const L2: bool,

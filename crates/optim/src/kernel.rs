@@ -10,9 +10,13 @@
 
 /// Calls `$f::<..., B1, B2, ...>(args)` with each runtime `bool` turned into a `const bool`
 /// argument, choosing one monomorphized loop per tensor instead of branching per element.
+///
+/// The loop runs through [`backprop_tensor::vectorized`]: eight lanes with AVX2 when the CPU
+/// has it, the same bits either way. `$f` must be `#[inline(always)]` so that its loop is
+/// compiled into both versions.
 macro_rules! dispatch_bools {
     ($f:ident::<$($done:tt),*>($($arg:expr),* $(,)?);) => {
-        $f::<$($done),*>($($arg),*)
+        backprop_tensor::vectorized(#[inline(always)] || $f::<$($done),*>($($arg),*))
     };
     ($f:ident::<$($done:tt),*>($($arg:expr),* $(,)?); $b:expr $(, $rest:expr)* $(,)?) => {
         if $b {

@@ -16,8 +16,8 @@
 //! ```
 
 use backprop_autograd::Var;
+use backprop_tensor::Float;
 use backprop_tensor::ndarray::Zip;
-use backprop_tensor::{Float, vectorized};
 use serde::{Deserialize, Serialize};
 
 use crate::core::{Core, check_grad_shape, lerp};
@@ -89,31 +89,8 @@ struct RmsScalars<T> {
 /// One RMSprop step over contiguous buffers of equal length, with the operations of the
 /// `update` closure in [`RmsProp::step`]. `ga` is used only when `CENTERED` and `b` only with
 /// `MOMENTUM`; otherwise they may be empty.
-fn rmsprop_slices<
-    T: Float,
-    const MAXIMIZE: bool,
-    const L2: bool,
-    const CENTERED: bool,
-    const MOMENTUM: bool,
-    const LOW: bool,
->(
-    s: &RmsScalars<T>,
-    p: &mut [T],
-    g: &[T],
-    v: &mut [T],
-    ga: &mut [T],
-    b: &mut [T],
-) {
-    // Eight lanes with AVX2 when the CPU has it, the same bits (see `vectorized`).
-    vectorized(
-        #[inline(always)]
-        || rmsprop_slices_loop::<T, MAXIMIZE, L2, CENTERED, MOMENTUM, LOW>(s, p, g, v, ga, b),
-    )
-}
-
-/// The loop of [`rmsprop_slices`], inlined into both of its compiled versions.
 #[inline(always)]
-fn rmsprop_slices_loop<
+fn rmsprop_slices<
     T: Float,
     const MAXIMIZE: bool,
     const L2: bool,

@@ -15,8 +15,8 @@
 //! element type where they meet the tensors, as PyTorch does with its Python floats.
 
 use backprop_autograd::Var;
+use backprop_tensor::Float;
 use backprop_tensor::ndarray::Zip;
-use backprop_tensor::{Float, vectorized};
 use serde::{Deserialize, Serialize};
 
 use crate::core::{Core, check_grad_shape};
@@ -84,6 +84,7 @@ fn direction<T: Float, const MAXIMIZE: bool, const L2: bool>(weight_decay: T, g:
 }
 
 /// One step without momentum over contiguous buffers of equal length.
+#[inline(always)]
 fn sgd_slices<T: Float, const MAXIMIZE: bool, const L2: bool>(
     neg_lr: T,
     weight_decay: T,
@@ -106,28 +107,8 @@ struct MomentumScalars<T> {
 
 /// One step with momentum over contiguous buffers of equal length; `FIRST` copies the
 /// gradient into the buffer instead of averaging.
-fn momentum_slices<
-    T: Float,
-    const MAXIMIZE: bool,
-    const L2: bool,
-    const FIRST: bool,
-    const NESTEROV: bool,
->(
-    s: &MomentumScalars<T>,
-    p: &mut [T],
-    g: &[T],
-    b: &mut [T],
-) {
-    // Eight lanes with AVX2 when the CPU has it, the same bits (see `vectorized`).
-    vectorized(
-        #[inline(always)]
-        || momentum_slices_loop::<T, MAXIMIZE, L2, FIRST, NESTEROV>(s, p, g, b),
-    )
-}
-
-/// The loop of [`momentum_slices`], inlined into both of its compiled versions.
 #[inline(always)]
-fn momentum_slices_loop<
+fn momentum_slices<
     T: Float,
     const MAXIMIZE: bool,
     const L2: bool,

@@ -27,12 +27,6 @@ impl<T: Float> Var<T> {
 struct AddBackward;
 
 impl<T: Float> Backward<T> for AddBackward {
-    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
-        let mut out = Vec::with_capacity(2);
-        self.backward_fast_into(ctx, g, &mut out);
-        out
-    }
-
     fn backward_fast_into(
         &self,
         ctx: &BackwardCtx<'_, T>,

@@ -150,12 +150,6 @@ impl<T: Float> Backward<T> for LinearBackward {
         grads
     }
 
-    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
-        let mut grads = Vec::with_capacity(3);
-        self.backward_fast_into(ctx, g, &mut grads);
-        grads
-    }
-
     fn backward_fast_into(
         &self,
         ctx: &BackwardCtx<'_, T>,
