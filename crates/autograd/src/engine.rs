@@ -102,15 +102,16 @@ impl<T: Float> Var<T> {
             let seed = seed_for(self, grad, "backward");
             run_backward(vec![(self.clone(), seed)], None, opts);
         } else {
-            // Without a seed, the fast pass seeds with a copy of a cached one-element 1.
+            // Without a seed, the fast pass checks the value's size and seeds it with a copy
+            // of a cached one-element 1 (one read of the value for both).
             let seed = match grad {
                 None => {
-                    check_implicit_seed(self, "backward");
+                    check_requires_grad(self, "backward");
                     None
                 }
                 grad => Some(seed_for(self, grad, "backward")),
             };
-            fast::run_backward(&mut [(self.clone(), seed)], None, opts.retain_graph);
+            fast::run_backward(&mut [(self, seed)], None, opts.retain_graph);
         }
     }
 }
@@ -119,12 +120,16 @@ impl<T: Float> Var<T> {
 #[track_caller]
 fn check_implicit_seed<T: Float>(out: &Var<T>, op: &str) {
     check_requires_grad(out, op);
-    let value = out.data();
+    check_one_element(out.data().shape(), op);
+}
+
+/// Checks that a value of `shape` has one element, so that it can be seeded with 1.
+#[track_caller]
+fn check_one_element(shape: &[usize], op: &str) {
     assert!(
-        value.numel() == 1,
-        "{op}: output of shape {:?} is not a scalar; a gradient can be created \
+        shape.iter().product::<usize>() == 1,
+        "{op}: output of shape {shape:?} is not a scalar; a gradient can be created \
          implicitly only for one-element outputs (use backward_with(grad))",
-        value.shape()
     );
 }
 
@@ -259,8 +264,10 @@ fn run_backward<T: Float>(
             .collect();
         recorded::run_backward_recorded(&roots, capture, opts)
     } else {
-        let mut roots: Vec<(Var<T>, Option<Tensor<T>>)> = roots
-            .into_iter()
+        let (vars, seeds): (Vec<Var<T>>, Vec<Seed<T>>) = roots.into_iter().unzip();
+        let mut roots: Vec<(&Var<T>, Option<Tensor<T>>)> = vars
+            .iter()
+            .zip(seeds)
             .map(|(r, s)| {
                 let s = match s {
                     Seed::Tensor(t) => t,

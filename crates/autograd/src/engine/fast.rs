@@ -96,9 +96,9 @@ impl<T: Float> Pass<T> {
     /// # Panics
     ///
     /// If a reachable non-leaf's graph was freed by an earlier pass.
-    fn collect(&mut self, roots: &[(Var<T>, Option<Tensor<T>>)]) {
-        let pass = NEXT_PASS.fetch_add(1, Relaxed);
-        self.stack.extend(roots.iter().map(|(r, _)| r.clone()));
+    fn collect(&mut self, roots: &[(&Var<T>, Option<Tensor<T>>)]) {
+        let pass = next_pass();
+        self.stack.extend(roots.iter().map(|(r, _)| (*r).clone()));
         while let Some(v) = self.stack.pop() {
             if v.inner.fast_visit.load(Relaxed) == pass {
                 continue;
@@ -145,27 +145,59 @@ fn slot_of<T: Float>(order: &[Var<T>], v: &Var<T>) -> usize {
     })
 }
 
+/// A number no other pass has used: a pass marks the nodes it reached with it. Taken from a
+/// per-thread block of numbers, so that most passes touch no shared counter.
+fn next_pass() -> u64 {
+    /// How many pass numbers a thread takes from the shared counter at a time.
+    const BLOCK: u64 = 1 << 16;
+    thread_local! {
+        /// The next number of this thread's block, and the end of the block.
+        static BLOCK_LEFT: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    }
+    BLOCK_LEFT.with(|left| {
+        let (mut next, mut end) = left.get();
+        if next == end {
+            next = NEXT_PASS.fetch_add(BLOCK, Relaxed);
+            end = next + BLOCK;
+        }
+        left.set((next + 1, end));
+        next
+    })
+}
+
 /// Runs a first-order backward pass from `roots`, each seeded with its gradient (taken out
-/// of the slice), or with 1 when it has none (the caller checked that such a root has one
-/// element). With `capture`, the gradients of those values are returned instead of
-/// accumulated into `.grad`.
+/// of the slice), or with 1 when it has none (checked here to have one element; the caller
+/// checked that it requires grad). With `capture`, the gradients of those values are
+/// returned instead of accumulated into `.grad`.
+///
+/// # Panics
+///
+/// If a root without a seed has more than one element, or as described at `collect`.
+#[track_caller]
 pub(super) fn run_backward<T: Float>(
-    roots: &mut [(Var<T>, Option<Tensor<T>>)],
+    roots: &mut [(&Var<T>, Option<Tensor<T>>)],
     capture: Option<&[Var<T>]>,
     retain_graph: bool,
 ) -> Vec<Option<Var<T>>> {
+    let mut pass = Pass::take();
+    // Implicit seeds first (one read of each root's value for the check and the seed), so
+    // that a root of several elements panics before any node is touched.
+    for (root, seed) in roots.iter_mut() {
+        if seed.is_none() {
+            let value = root.data();
+            super::check_one_element(value.shape(), "backward");
+            *seed = Some(pass.ones(value.shape()));
+        }
+    }
     let _mode = set_grad_enabled(false);
     // A process that runs backward is training: keep freed buffers for the next step.
     backprop_tensor::keep_freed_memory();
-    let mut pass = Pass::take();
     pass.collect(roots);
     for (root, seed) in roots.iter_mut() {
-        let seed = match seed.take() {
-            Some(seed) => seed,
-            None => pass.ones(root.data().shape()),
-        };
-        let slot = slot_of(&pass.order, root);
-        add_into(&mut pass.pending[slot], seed);
+        if let Some(seed) = seed.take() {
+            let slot = slot_of(&pass.order, root);
+            add_into(&mut pass.pending[slot], seed);
+        }
     }
     let Pass {
         order,
@@ -266,17 +298,22 @@ fn add_into<T: Float>(slot: &mut Option<Tensor<T>>, g: Tensor<T>) {
 }
 
 /// Adds `g` into a value's `.grad` slot: in place when nothing else holds the stored
-/// gradient, otherwise into a new value (so a gradient handed out earlier does not change).
+/// gradient (then its value is reached without taking its lock), otherwise into a new value
+/// (so a gradient handed out earlier does not change).
 fn accumulate_grad<T: Float>(slot: &mut Option<Var<T>>, g: Tensor<T>) {
     match slot.take() {
         None => *slot = Some(Var::new(g)),
-        Some(prev) if Arc::strong_count(&prev.inner) == 1 => {
-            prev.data_mut().add_assign_(&g);
-            *slot = Some(prev);
-        }
-        Some(prev) => {
-            let sum = prev.data().add(&g);
-            *slot = Some(Var::new(sum));
+        Some(mut prev) => {
+            if let Some(node) = Arc::get_mut(&mut prev.inner) {
+                node.data
+                    .get_mut()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .add_assign_(&g);
+                *slot = Some(prev);
+            } else {
+                let sum = prev.data().add(&g);
+                *slot = Some(Var::new(sum));
+            }
         }
     }
 }
@@ -351,6 +388,36 @@ mod tests {
             z.mul(&z).backward();
             assert_eq!(z.grad().unwrap(), Tensor::full(shape, 4.0));
         }
+    }
+
+    /// An implicit seed needs a one-element root; the refusal comes before the pass touches
+    /// the graph, which stays usable.
+    #[test]
+    fn implicit_seed_of_several_elements_is_refused_and_the_graph_kept() {
+        let x = Var::parameter(Tensor::<f64>::from_vec(vec![1.0, 2.0], &[2]).unwrap());
+        let y = x.mul(&x);
+        let y_in_panic = y.clone();
+        let err = std::panic::catch_unwind(move || y_in_panic.backward()).unwrap_err();
+        let msg = err.downcast_ref::<String>().unwrap();
+        assert!(msg.contains("output of shape [2] is not a scalar"), "{msg}");
+        assert!(x.grad().is_none());
+        y.backward_with(Tensor::ones(&[2]));
+        assert_eq!(x.grad().unwrap().to_vec(), vec![2.0, 4.0]);
+    }
+
+    /// Gradients accumulate into a stored gradient in place, unless a handle to it was
+    /// given out, which must keep its value.
+    #[test]
+    fn accumulation_leaves_a_handed_out_gradient_unchanged() {
+        let x = Var::parameter(Tensor::<f32>::from_vec(vec![3.0], &[1]).unwrap());
+        x.mul(&x).backward();
+        let first = x.grad_var().unwrap();
+        x.mul(&x).backward();
+        assert_eq!(first.value().to_vec(), vec![6.0]);
+        assert_eq!(x.grad().unwrap().to_vec(), vec![12.0]);
+        drop(first);
+        x.mul(&x).backward();
+        assert_eq!(x.grad().unwrap().to_vec(), vec![18.0]);
     }
 
     /// A pass started inside a hook of another pass gets buffers of its own.
