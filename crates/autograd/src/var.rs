@@ -26,6 +26,8 @@ pub(crate) struct GradFn<T: Float> {
 /// The inputs of a recorded op. Most ops take one or two, held inline so that recording
 /// them allocates nothing beyond the node itself.
 pub(crate) enum Inputs<T: Float> {
+    /// The operand of a unary op.
+    One([Var<T>; 1]),
     /// The two operands of a binary op.
     Two([Var<T>; 2]),
     /// Any other number of inputs.
@@ -37,6 +39,7 @@ impl<T: Float> std::ops::Deref for Inputs<T> {
 
     fn deref(&self) -> &[Var<T>] {
         match self {
+            Inputs::One(one) => one,
             Inputs::Two(two) => two,
             Inputs::Many(many) => many,
         }
@@ -201,6 +204,19 @@ impl<T: Float> Var<T> {
         let requires_grad = a.requires_grad() || b.requires_grad();
         let inputs = || Inputs::Two([a.clone(), b.clone()]);
         Self::from_inputs(op_name, data, requires_grad, inputs, op)
+    }
+
+    /// [`from_op`](Var::from_op) for an op of one input: the input is stored inline and
+    /// cloned only when the graph is recorded.
+    #[track_caller]
+    pub(crate) fn from_unary_op(
+        op_name: &'static str,
+        data: Tensor<T>,
+        a: &Var<T>,
+        op: impl Backward<T>,
+    ) -> Self {
+        let inputs = || Inputs::One([a.clone()]);
+        Self::from_inputs(op_name, data, a.requires_grad(), inputs, op)
     }
 
     /// The body shared by [`from_op`](Var::from_op) and [`from_binary_op`](Var::from_binary_op):

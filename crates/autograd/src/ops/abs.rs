@@ -28,7 +28,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn abs(&self) -> Var<T> {
         let y = self.data().abs();
-        Var::from_op("abs", y, vec![self.clone()], AbsBackward)
+        Var::from_unary_op("abs", y, self, AbsBackward)
     }
 }
 

@@ -12,7 +12,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn add_scalar(&self, c: T) -> Var<T> {
         let y = self.data().add_scalar(c);
-        Var::from_op("add_scalar", y, vec![self.clone()], AddScalarBackward)
+        Var::from_unary_op("add_scalar", y, self, AddScalarBackward)
     }
 }
 

@@ -22,7 +22,7 @@ impl<T: Float> Var<T> {
             return self.clone();
         }
         let y = self.data().broadcast_to(shape);
-        Var::from_op("broadcast_to", y, vec![self.clone()], BroadcastToBackward)
+        Var::from_unary_op("broadcast_to", y, self, BroadcastToBackward)
     }
 }
 

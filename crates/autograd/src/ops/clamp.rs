@@ -30,7 +30,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn clamp(&self, min: Option<T>, max: Option<T>) -> Var<T> {
         let y = self.data().clamp(min, max);
-        Var::from_op("clamp", y, vec![self.clone()], ClampBackward { min, max })
+        Var::from_unary_op("clamp", y, self, ClampBackward { min, max })
     }
 }
 

@@ -12,7 +12,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn cos(&self) -> Var<T> {
         let y = self.data().cos();
-        Var::from_op("cos", y, vec![self.clone()], CosBackward)
+        Var::from_unary_op("cos", y, self, CosBackward)
     }
 }
 

@@ -27,7 +27,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn erf(&self) -> Var<T> {
         let y = self.data().erf();
-        Var::from_op("erf", y, vec![self.clone()], ErfBackward)
+        Var::from_unary_op("erf", y, self, ErfBackward)
     }
 }
 

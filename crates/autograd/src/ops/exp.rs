@@ -12,7 +12,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn exp(&self) -> Var<T> {
         let y = self.data().exp();
-        Var::from_op("exp", y, vec![self.clone()], ExpBackward)
+        Var::from_unary_op("exp", y, self, ExpBackward)
     }
 }
 

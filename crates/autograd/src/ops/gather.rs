@@ -34,10 +34,10 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn gather(&self, axis: usize, index: &Tensor<usize>) -> Var<T> {
         let y = self.data().gather(axis, index);
-        Var::from_op(
+        Var::from_unary_op(
             "gather",
             y,
-            vec![self.clone()],
+            self,
             GatherBackward {
                 axis,
                 index: index.clone(),

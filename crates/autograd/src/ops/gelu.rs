@@ -34,7 +34,7 @@ impl<T: Float> Var<T> {
         let y = self
             .data()
             .map(|x| half * x * (T::one() + (x * inv_sqrt2).erf()));
-        Var::from_op("gelu", y, vec![self.clone()], GeluBackward)
+        Var::from_unary_op("gelu", y, self, GeluBackward)
     }
 }
 

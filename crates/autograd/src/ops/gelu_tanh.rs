@@ -38,7 +38,7 @@ impl<T: Float> Var<T> {
         let y = self
             .data()
             .map(|x| half * x * (T::one() + (k * (x + c * x * x * x)).tanh()));
-        Var::from_op("gelu_tanh", y, vec![self.clone()], GeluTanhBackward)
+        Var::from_unary_op("gelu_tanh", y, self, GeluTanhBackward)
     }
 }
 

@@ -30,10 +30,10 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn index_select(&self, axis: usize, indices: &[usize]) -> Var<T> {
         let y = self.data().index_select(axis, indices);
-        Var::from_op(
+        Var::from_unary_op(
             "index_select",
             y,
-            vec![self.clone()],
+            self,
             IndexSelectBackward {
                 axis,
                 indices: indices.to_vec(),

@@ -31,10 +31,10 @@ impl<T: Float> Var<T> {
         let y = self
             .data()
             .map(|x| if x > T::zero() { x } else { x * negative_slope });
-        Var::from_op(
+        Var::from_unary_op(
             "leaky_relu",
             y,
-            vec![self.clone()],
+            self,
             LeakyReluBackward(negative_slope),
         )
     }

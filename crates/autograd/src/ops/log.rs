@@ -12,7 +12,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn log(&self) -> Var<T> {
         let y = self.data().log();
-        Var::from_op("log", y, vec![self.clone()], LogBackward)
+        Var::from_unary_op("log", y, self, LogBackward)
     }
 }
 

@@ -59,10 +59,10 @@ impl<T: Float> Var<T> {
                 }
             }
         };
-        Var::from_op(
+        Var::from_unary_op(
             "log_softmax",
             y,
-            vec![self.clone()],
+            self,
             LogSoftmaxBackward { axis },
         )
     }

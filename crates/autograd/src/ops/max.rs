@@ -47,10 +47,10 @@ impl<T: Float> Var<T> {
     pub fn max_axes(&self, axes: &[usize], keepdim: bool) -> Var<T> {
         let y = self.data().max(axes, keepdim);
         let kept = reduced_shape(&self.shape(), axes, true);
-        Var::from_op(
+        Var::from_unary_op(
             "max",
             y,
-            vec![self.clone()],
+            self,
             ExtremumBackward {
                 axes: axes.to_vec(),
                 kept,

@@ -46,10 +46,10 @@ impl<T: Float> Var<T> {
     pub fn min_axes(&self, axes: &[usize], keepdim: bool) -> Var<T> {
         let y = self.data().min(axes, keepdim);
         let kept = reduced_shape(&self.shape(), axes, true);
-        Var::from_op(
+        Var::from_unary_op(
             "min",
             y,
-            vec![self.clone()],
+            self,
             ExtremumBackward {
                 axes: axes.to_vec(),
                 kept,

@@ -12,7 +12,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn mul_scalar(&self, c: T) -> Var<T> {
         let y = self.data().mul_scalar(c);
-        Var::from_op("mul_scalar", y, vec![self.clone()], MulScalarBackward(c))
+        Var::from_unary_op("mul_scalar", y, self, MulScalarBackward(c))
     }
 }
 

@@ -30,10 +30,10 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Var<T> {
         let y = self.data().narrow(axis, start, len);
-        Var::from_op(
+        Var::from_unary_op(
             "narrow",
             y,
-            vec![self.clone()],
+            self,
             NarrowBackward { axis, start },
         )
     }

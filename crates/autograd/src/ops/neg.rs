@@ -12,7 +12,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn neg(&self) -> Var<T> {
         let y = self.data().neg();
-        Var::from_op("neg", y, vec![self.clone()], NegBackward)
+        Var::from_unary_op("neg", y, self, NegBackward)
     }
 }
 

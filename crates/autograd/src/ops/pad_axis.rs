@@ -46,10 +46,10 @@ impl<T: Float> Var<T> {
              {axis} of shape {shape:?}"
         );
         let y = self.data().pad_axis(shape, axis, start);
-        Var::from_op(
+        Var::from_unary_op(
             "pad_axis",
             y,
-            vec![self.clone()],
+            self,
             PadAxisBackward { axis, start },
         )
     }

@@ -22,7 +22,7 @@ impl<T: Float> Var<T> {
         for (i, &a) in axes.iter().enumerate() {
             inverse[a] = i;
         }
-        Var::from_op("permute", y, vec![self.clone()], PermuteBackward { inverse })
+        Var::from_unary_op("permute", y, self, PermuteBackward { inverse })
     }
 
     /// Swaps two axes.

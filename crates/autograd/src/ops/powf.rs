@@ -15,7 +15,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn powf(&self, p: T) -> Var<T> {
         let y = self.data().powf(p);
-        Var::from_op("powf", y, vec![self.clone()], PowfBackward(p))
+        Var::from_unary_op("powf", y, self, PowfBackward(p))
     }
 }
 

@@ -21,7 +21,7 @@ impl<T: Float> Var<T> {
             return self.clone();
         }
         let y = self.data().reshape(shape);
-        Var::from_op("reshape", y, vec![self.clone()], ReshapeBackward)
+        Var::from_unary_op("reshape", y, self, ReshapeBackward)
     }
 
     /// Flattens to one axis.

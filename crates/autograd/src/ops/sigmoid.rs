@@ -27,7 +27,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn sigmoid(&self) -> Var<T> {
         let y = self.data().sigmoid();
-        Var::from_op("sigmoid", y, vec![self.clone()], SigmoidBackward)
+        Var::from_unary_op("sigmoid", y, self, SigmoidBackward)
     }
 }
 

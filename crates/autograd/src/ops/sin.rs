@@ -12,7 +12,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn sin(&self) -> Var<T> {
         let y = self.data().sin();
-        Var::from_op("sin", y, vec![self.clone()], SinBackward)
+        Var::from_unary_op("sin", y, self, SinBackward)
     }
 }
 

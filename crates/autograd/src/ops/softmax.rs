@@ -52,7 +52,7 @@ impl<T: Float> Var<T> {
                 }
             }
         };
-        Var::from_op("softmax", y, vec![self.clone()], SoftmaxBackward { axis })
+        Var::from_unary_op("softmax", y, self, SoftmaxBackward { axis })
     }
 }
 

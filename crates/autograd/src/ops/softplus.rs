@@ -28,7 +28,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn softplus(&self) -> Var<T> {
         let y = self.data().softplus();
-        Var::from_op("softplus", y, vec![self.clone()], SoftplusBackward)
+        Var::from_unary_op("softplus", y, self, SoftplusBackward)
     }
 }
 

@@ -27,7 +27,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn sqrt(&self) -> Var<T> {
         let y = self.data().sqrt();
-        Var::from_op("sqrt", y, vec![self.clone()], SqrtBackward)
+        Var::from_unary_op("sqrt", y, self, SqrtBackward)
     }
 }
 

@@ -28,7 +28,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn squeeze(&self, axis: usize) -> Var<T> {
         let y = self.data().squeeze(axis);
-        Var::from_op("squeeze", y, vec![self.clone()], SqueezeBackward)
+        Var::from_unary_op("squeeze", y, self, SqueezeBackward)
     }
 }
 

@@ -27,7 +27,7 @@ impl<T: Float> Var<T> {
     pub fn sum_axes(&self, axes: &[usize], keepdim: bool) -> Var<T> {
         let y = self.data().sum(axes, keepdim);
         let kept = reduced_shape(&self.shape(), axes, true);
-        Var::from_op("sum", y, vec![self.clone()], SumBackward { kept })
+        Var::from_unary_op("sum", y, self, SumBackward { kept })
     }
 }
 

@@ -24,7 +24,7 @@ impl<T: Float> Var<T> {
             return self.clone();
         }
         let y = self.data().sum_to(shape);
-        Var::from_op("sum_to", y, vec![self.clone()], SumToBackward)
+        Var::from_unary_op("sum_to", y, self, SumToBackward)
     }
 }
 

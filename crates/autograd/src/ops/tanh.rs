@@ -27,7 +27,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn tanh(&self) -> Var<T> {
         let y = self.data().tanh();
-        Var::from_op("tanh", y, vec![self.clone()], TanhBackward)
+        Var::from_unary_op("tanh", y, self, TanhBackward)
     }
 }
 

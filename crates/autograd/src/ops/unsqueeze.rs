@@ -29,7 +29,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn unsqueeze(&self, axis: usize) -> Var<T> {
         let y = self.data().unsqueeze(axis);
-        Var::from_op("unsqueeze", y, vec![self.clone()], UnsqueezeBackward)
+        Var::from_unary_op("unsqueeze", y, self, UnsqueezeBackward)
     }
 }
 

@@ -45,10 +45,10 @@ impl<T: Float> Var<T> {
         let kept = reduced_shape(&shape, axes, true);
         let n = shape.iter().product::<usize>() / kept.iter().product::<usize>().max(1);
         let two = T::one() + T::one();
-        Var::from_op(
+        Var::from_unary_op(
             "var",
             y,
-            vec![self.clone()],
+            self,
             VarBackward {
                 axes: axes.to_vec(),
                 kept,
