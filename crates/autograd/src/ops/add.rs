@@ -19,11 +19,46 @@ impl<T: Float> Var<T> {
     /// If the shapes cannot be broadcast together (the message names `add` and both shapes).
     #[track_caller]
     pub fn add(&self, other: &Var<T>) -> Var<T> {
-        let y = self.data().add(&other.data());
-        Var::from_binary_op("add", y, self, other, AddBackward)
+        let (a, b) = (self.data(), other.data());
+        let y = a.add(&b);
+        let same_shape = a.shape() == b.shape();
+        drop((a, b));
+        if same_shape {
+            Var::from_binary_op("add", y, self, other, AddSameShapeBackward)
+        } else {
+            Var::from_binary_op("add", y, self, other, AddBackward)
+        }
     }
 }
 
+/// The rule when both inputs have the output's shape (nothing was broadcast): the upstream
+/// gradient goes to both as it is, with no need to look at the inputs' shapes.
+struct AddSameShapeBackward;
+
+impl<T: Float> Backward<T> for AddSameShapeBackward {
+    fn backward_fast_into(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: Tensor<T>,
+        out: &mut Vec<Option<Tensor<T>>>,
+    ) {
+        // The last input that needs the gradient takes the buffer itself.
+        let (ga, gb) = match (ctx.needs_grad(0), ctx.needs_grad(1)) {
+            (true, true) => (Some(g.clone()), Some(g)),
+            (true, false) => (Some(g), None),
+            (false, true) => (None, Some(g)),
+            (false, false) => (None, None),
+        };
+        out.push(ga);
+        out.push(gb);
+    }
+
+    fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
+        AddBackward.backward(ctx, g)
+    }
+}
+
+/// The rule with broadcasting: each input's gradient is the upstream one summed to its shape.
 struct AddBackward;
 
 impl<T: Float> Backward<T> for AddBackward {
