@@ -12,8 +12,9 @@
 //! heap is not returned to the kernel. Set `BACKPROP_KEEP_FREED_MEMORY=0` to leave the
 //! allocator alone. Other allocators (and other platforms) are not touched.
 //!
-//! This module, the matrix-product kernel and the run-time choice of AVX2 loops (`vmath`,
-//! `simd`) are the crate's only `unsafe` code: `mallopt` is a C function.
+//! This module, the matrix-product kernel, the run-time choice of AVX2 loops (`vmath`,
+//! `simd`) and the slice view of a contiguous tensor (`tensor/contiguous.rs`) are the
+//! crate's only `unsafe` code: `mallopt` is a C function.
 
 #![allow(unsafe_code)]
 

@@ -120,13 +120,15 @@ impl<T> Tensor<T> {
     }
 
     /// The elements as a slice in row-major order, if the storage is contiguous.
+    #[inline]
     pub fn as_slice(&self) -> Option<&[T]> {
-        self.data.as_slice()
+        contiguous::as_slice(&self.data)
     }
 
     /// The elements as a mutable slice in row-major order, if the storage is contiguous.
+    #[inline]
     pub fn as_slice_mut(&mut self) -> Option<&mut [T]> {
-        self.data.as_slice_mut()
+        contiguous::as_slice_mut(&mut self.data)
     }
 }
 
@@ -409,5 +411,6 @@ impl<'de, T: Clone + Deserialize<'de>> Deserialize<'de> for Tensor<T> {
     }
 }
 
+mod contiguous;
 #[cfg(test)]
 mod tests;
