@@ -258,14 +258,6 @@ impl<T: Float> GroupStep<T> {
         let slot = state
             .entry(p.id())
             .or_insert_with(|| AdamSlot::zeros(param.shape()));
-        assert!(
-            slot.len() == param.numel(),
-            "{owner}.step: group {}, param {}: the state has {} elements but the parameter has shape {:?}",
-            place.0,
-            place.1,
-            slot.len(),
-            param.shape()
-        );
         let c = self.options;
         if c.amsgrad && slot.max_exp_avg_sq.is_none() {
             slot.max_exp_avg_sq = Some(vec![T::zero(); slot.len()]);
@@ -277,6 +269,9 @@ impl<T: Float> GroupStep<T> {
         let decoupled = c.weight_decay != 0.0 && c.decoupled;
         // The fast path: parameter and gradient contiguous (the state always is).
         if let (Some(p), Some(g)) = (param.as_slice_mut(), grad.as_slice()) {
+            if slot.len() != p.len() {
+                state_len_mismatch(owner, place, slot.len(), grad.shape());
+            }
             let (m, v) = (&mut slot.exp_avg[..], &mut slot.exp_avg_sq[..]);
             match slot.max_exp_avg_sq.as_deref_mut().filter(|_| c.amsgrad) {
                 None => dispatch_bools!(adam_slices::<_>(s, p, g, m, v, None);
@@ -286,8 +281,22 @@ impl<T: Float> GroupStep<T> {
             }
             return;
         }
+        if slot.len() != param.numel() {
+            state_len_mismatch(owner, place, slot.len(), grad.shape());
+        }
         adam_general(&c, s, &mut param, grad, slot);
     }
+}
+
+/// Panics: the state of a parameter no longer fits it (its value was replaced by one of
+/// another size).
+#[cold]
+#[track_caller]
+fn state_len_mismatch(owner: &str, place: (usize, usize), len: usize, shape: &[usize]) -> ! {
+    panic!(
+        "{owner}.step: group {}, param {}: the state has {len} elements but the parameter has shape {shape:?}",
+        place.0, place.1
+    )
 }
 
 macro_rules! adam_variant {
