@@ -332,7 +332,10 @@ pub(super) fn adam_general<T: Float>(
             .expect("Adam: a state buffer has its parameter's element count")
     }
     let shape = param.shape().to_vec();
-    let (m, v) = (view(&shape, &mut slot.exp_avg), view(&shape, &mut slot.exp_avg_sq));
+    let (m, v) = (
+        view(&shape, &mut slot.exp_avg),
+        view(&shape, &mut slot.exp_avg_sq),
+    );
     match slot.max_exp_avg_sq.as_mut().filter(|_| c.amsgrad) {
         Some(max_v) => Zip::from(param.array_mut())
             .and(grad.array())
