@@ -166,6 +166,5 @@ macro_rules! state_kind {
 }
 
 state_kind!(SgdState, Sgd, "SGD");
-state_kind!(AdamState, Adam, "Adam");
 state_kind!(RmsPropState, RmsProp, "RMSprop");
 state_kind!(AdagradState, Adagrad, "Adagrad");

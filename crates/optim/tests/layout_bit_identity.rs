@@ -192,6 +192,37 @@ fn adam_is_bit_identical_for_every_layout() {
     }
 }
 
+/// Adam's slice loop runs in chunks of eight elements, the last chunk overlapping the one
+/// before it when the length is not a multiple of eight, and element by element below eight:
+/// lengths below eight, multiples of eight and every remainder, against the general loop.
+#[test]
+fn adam_chunks_and_remainders_are_bit_identical() {
+    let shapes = [
+        [2, 2],
+        [2, 3],
+        [2, 4],
+        [3, 3],
+        [2, 5],
+        [2, 6],
+        [2, 7],
+        [3, 5],
+        [2, 8],
+        [3, 6],
+        [4, 5],
+        [3, 7],
+        [2, 11],
+        [4, 6],
+        [5, 5],
+        [3, 9],
+        [3, 11],
+    ];
+    for c in adam_configs() {
+        let label = format!("Adam chunks {c:?}");
+        check_shapes::<f32>(&label, &shapes, &|p| Box::new(Adam::new(p, c).unwrap()));
+        check_shapes::<f64>(&label, &shapes, &|p| Box::new(Adam::new(p, c).unwrap()));
+    }
+}
+
 #[test]
 fn adamw_is_bit_identical_for_every_layout() {
     for c in adam_configs() {

@@ -24,15 +24,19 @@
 //! fixture is unaffected (small tensors take the scalar path); an `f32` run may differ by an
 //! ulp per step in those elements.
 
+mod slot;
+mod update;
+
 use backprop_autograd::Var;
-use backprop_tensor::ndarray::Zip;
-use backprop_tensor::{Float, parallel_for_each, vectorized};
+use backprop_tensor::{Float, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::core::{Core, check_grad_shape, lerp, maximum};
+use self::slot::AdamSlot;
+use self::update::{AdamScalars, adam_general, adam_slices};
+use crate::core::{Core, StateMap, check_grad_shape};
 use crate::error::check_non_negative;
-use crate::kernel::{chunk_len, dispatch_bools, lerp_fixed};
-use crate::{AdamState, GroupOptions, OptimError, Optimizer, OptimizerState, ParamGroup};
+use crate::kernel::dispatch_bools;
+use crate::{GroupOptions, OptimError, Optimizer, OptimizerState, ParamGroup};
 
 /// Options of [`Adam`], with PyTorch's defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -165,300 +169,134 @@ fn validate_adamw(options: &GroupOptions) -> Result<(), OptimError> {
 }
 
 /// One step of Adam or AdamW over every group.
-fn adam_step<T: Float>(core: &mut Core<T, AdamState<T>>) {
-    let owner = core.owner;
-    for (gi, group) in core.groups.iter().enumerate() {
+fn adam_step<T: Float>(core: &mut Core<T, AdamSlot<T>>) {
+    let Core {
+        owner,
+        groups,
+        state,
+        ..
+    } = core;
+    for (gi, group) in groups.iter().enumerate() {
         let Some(c) = AdamOptions::from_group(&group.options) else {
             panic!(
                 "{owner}.step: group {gi} holds {} options",
                 group.options.kind()
             );
         };
-        let (beta1, beta2) = c.betas;
-        let weight = T::from_f64(1.0 - beta1);
-        let beta2_t = T::from_f64(beta2);
-        let one_minus_beta2 = T::from_f64(1.0 - beta2);
-        let weight_decay = T::from_f64(c.weight_decay);
-        let decay = T::from_f64(1.0 - c.lr * c.weight_decay);
-        let eps = T::from_f64(c.eps);
-        let mut corrections: Option<(u64, f64, f64)> = None;
+        let mut step = GroupStep::new(c);
         for (pi, p) in group.params.iter().enumerate() {
             p.with_grad(|grad| {
-                let Some(grad) = grad else { return };
-                let mut param = p.data_mut();
-                check_grad_shape(owner, gi, pi, &param, grad);
-                let state = core.state.entry(p.id()).or_insert_with(|| AdamState {
-                    step: 0,
-                    exp_avg: param.zeros_like(),
-                    exp_avg_sq: param.zeros_like(),
-                    max_exp_avg_sq: None,
-                });
-                if c.amsgrad && state.max_exp_avg_sq.is_none() {
-                    state.max_exp_avg_sq = Some(param.zeros_like());
-                }
-                state.step += 1;
-                // Parameters of a group usually share their step count: compute the bias
-                // corrections (two `powf`) once per count, not once per parameter.
-                let (bias_correction1, bias_correction2) = match corrections {
-                    Some((step, b1, b2)) if step == state.step => (b1, b2),
-                    _ => {
-                        let step = state.step as f64;
-                        let b = (1.0 - beta1.powf(step), 1.0 - beta2.powf(step));
-                        corrections = Some((state.step, b.0, b.1));
-                        b
-                    }
-                };
-                let neg_step_size = T::from_f64(-(c.lr / bias_correction1));
-                let bias_correction2_sqrt = T::from_f64(bias_correction2.sqrt());
-
-                // Everything before the denominator: maximize, weight decay, both moments.
-                let moments = |p: &mut T, g: T, m: &mut T, v: &mut T| {
-                    let mut g = if c.maximize { -g } else { g };
-                    if c.weight_decay != 0.0 {
-                        if c.decoupled {
-                            *p *= decay;
-                        } else {
-                            g += weight_decay * *p;
-                        }
-                    }
-                    *m = lerp(*m, g, weight);
-                    *v = *v * beta2_t + one_minus_beta2 * g * g;
-                };
-                let update = |p: &mut T, m: T, v: T| {
-                    let denom = v.sqrt() / bias_correction2_sqrt + eps;
-                    *p += neg_step_size * m / denom;
-                };
-                let scalars = AdamScalars {
-                    weight,
-                    one_minus_weight: T::one() - weight,
-                    beta2: beta2_t,
-                    one_minus_beta2,
-                    weight_decay,
-                    decay,
-                    eps,
-                    neg_step_size,
-                    bias_correction2_sqrt,
-                };
-                let l2 = c.weight_decay != 0.0 && !c.decoupled;
-                let decoupled = c.weight_decay != 0.0 && c.decoupled;
-                let low = weight.abs() < T::from_f64(0.5);
-                let max_v = state.max_exp_avg_sq.as_mut().filter(|_| c.amsgrad);
-                // The fast path: every buffer contiguous, one branch-free loop per tensor.
-                if let (Some(p), Some(g), Some(m), Some(v)) = (
-                    param.as_slice_mut(),
-                    grad.as_slice(),
-                    state.exp_avg.as_slice_mut(),
-                    state.exp_avg_sq.as_slice_mut(),
-                ) {
-                    match max_v {
-                        None => {
-                            return dispatch_bools!(adam_slices::<_>(&scalars, p, g, m, v);
-                                c.maximize, l2, decoupled, low);
-                        }
-                        Some(max_v) => {
-                            if let Some(vmax) = max_v.as_slice_mut() {
-                                return dispatch_bools!(
-                                    amsgrad_slices::<_>(&scalars, p, g, m, v, vmax);
-                                    c.maximize, l2, decoupled, low
-                                );
-                            }
-                        }
-                    }
-                }
-                // The general path, for any memory layout.
-                match state.max_exp_avg_sq.as_mut().filter(|_| c.amsgrad) {
-                    Some(max_v) => Zip::from(param.array_mut())
-                        .and(grad.array())
-                        .and(state.exp_avg.array_mut())
-                        .and(state.exp_avg_sq.array_mut())
-                        .and(max_v.array_mut())
-                        .for_each(|p, &g, m, v, vmax| {
-                            moments(p, g, m, v);
-                            *vmax = maximum(*vmax, *v);
-                            update(p, *m, *vmax);
-                        }),
-                    None => Zip::from(param.array_mut())
-                        .and(grad.array())
-                        .and(state.exp_avg.array_mut())
-                        .and(state.exp_avg_sq.array_mut())
-                        .for_each(|p, &g, m, v| {
-                            moments(p, g, m, v);
-                            update(p, *m, *v);
-                        }),
+                if let Some(grad) = grad {
+                    step.update(owner, (gi, pi), p, grad, state);
                 }
             });
         }
     }
 }
 
-/// The per-tensor scalars of one Adam step, each rounded to the element type.
-struct AdamScalars<T> {
-    weight: T,
-    one_minus_weight: T,
-    beta2: T,
-    one_minus_beta2: T,
-    weight_decay: T,
-    decay: T,
-    eps: T,
-    neg_step_size: T,
-    bias_correction2_sqrt: T,
+/// One step of one group: its options, and the scalars of the update computed once for the
+/// group rather than once per parameter.
+struct GroupStep<T> {
+    options: AdamOptions,
+    /// The scalars; the bias-correction ones are those of step count `corrected_for`.
+    scalars: AdamScalars<T>,
+    /// The step count the bias corrections in `scalars` belong to (0: none computed yet).
+    /// Parameters of a group usually share their count, so the two `powf` run once per
+    /// group; a parameter that skipped a step gets its own.
+    corrected_for: u64,
+    /// `|1 − β₁| < 0.5`: which of `lerp`'s two formulas applies.
+    low: bool,
 }
 
-/// Maximize, weight decay and both moments of one element (the `moments` closure of
-/// [`adam_step`] with its options as constants); returns the possibly decayed parameter.
-#[inline(always)]
-fn adam_moments<
-    T: Float,
-    const MAXIMIZE: bool,
-    const L2: bool,
-    const DECOUPLED: bool,
-    const LOW: bool,
->(
-    s: &AdamScalars<T>,
-    p: T,
-    g: T,
-    m: &mut T,
-    v: &mut T,
-) -> T {
-    let mut p = p;
-    let mut g = if MAXIMIZE { -g } else { g };
-    if DECOUPLED {
-        p *= s.decay;
-    }
-    if L2 {
-        g += s.weight_decay * p;
-    }
-    *m = lerp_fixed::<T, LOW>(*m, g, s.weight, s.one_minus_weight);
-    *v = *v * s.beta2 + s.one_minus_beta2 * g * g;
-    p
-}
-
-/// `p + (−step_size·m) / (sqrt(v) / sqrt(1 − β₂ᵗ) + ε)`, as the `update` closure of
-/// [`adam_step`].
-#[inline(always)]
-fn adam_update<T: Float>(s: &AdamScalars<T>, p: T, m: T, v: T) -> T {
-    let denom = v.sqrt() / s.bias_correction2_sqrt + s.eps;
-    p + s.neg_step_size * m / denom
-}
-
-/// One Adam step over contiguous buffers of equal length; a large parameter is split into
-/// one chunk per thread (each element's update is independent, so the result is the same).
-#[inline(always)]
-fn adam_slices<
-    T: Float,
-    const MAXIMIZE: bool,
-    const L2: bool,
-    const DECOUPLED: bool,
-    const LOW: bool,
->(
-    s: &AdamScalars<T>,
-    p: &mut [T],
-    g: &[T],
-    m: &mut [T],
-    v: &mut [T],
-) {
-    match chunk_len(p.len()) {
-        Some(c) => {
-            let chunks = p
-                .chunks_mut(c)
-                .zip(g.chunks(c))
-                .zip(m.chunks_mut(c).zip(v.chunks_mut(c)))
-                .collect();
-            // Each pool thread picks the AVX2 loop again (the caller's choice does not
-            // travel with the closure).
-            parallel_for_each(chunks, |((p, g), (m, v))| {
-                vectorized(
-                    #[inline(always)]
-                    || adam_serial::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p, g, m, v),
-                )
-            });
+impl<T: Float> GroupStep<T> {
+    fn new(c: AdamOptions) -> Self {
+        let weight = T::from_f64(1.0 - c.betas.0);
+        GroupStep {
+            options: c,
+            scalars: AdamScalars {
+                weight,
+                one_minus_weight: T::one() - weight,
+                beta2: T::from_f64(c.betas.1),
+                one_minus_beta2: T::from_f64(1.0 - c.betas.1),
+                weight_decay: T::from_f64(c.weight_decay),
+                decay: T::from_f64(1.0 - c.lr * c.weight_decay),
+                eps: T::from_f64(c.eps),
+                neg_step_size: T::zero(),
+                bias_correction2_sqrt: T::one(),
+            },
+            corrected_for: 0,
+            low: weight.abs() < T::from_f64(0.5),
         }
-        None => adam_serial::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p, g, m, v),
     }
-}
 
-/// [`adam_slices`] on the calling thread.
-#[inline(always)]
-fn adam_serial<
-    T: Float,
-    const MAXIMIZE: bool,
-    const L2: bool,
-    const DECOUPLED: bool,
-    const LOW: bool,
->(
-    s: &AdamScalars<T>,
-    p: &mut [T],
-    g: &[T],
-    m: &mut [T],
-    v: &mut [T],
-) {
-    let n = p.len();
-    let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
-    for i in 0..n {
-        let pi =
-            adam_moments::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p[i], g[i], &mut m[i], &mut v[i]);
-        p[i] = adam_update(s, pi, m[i], v[i]);
-    }
-}
-
-/// One AMSGrad step over contiguous buffers of equal length.
-#[inline(always)]
-fn amsgrad_slices<
-    T: Float,
-    const MAXIMIZE: bool,
-    const L2: bool,
-    const DECOUPLED: bool,
-    const LOW: bool,
->(
-    s: &AdamScalars<T>,
-    p: &mut [T],
-    g: &[T],
-    m: &mut [T],
-    v: &mut [T],
-    vmax: &mut [T],
-) {
-    match chunk_len(p.len()) {
-        Some(c) => {
-            let chunks = p
-                .chunks_mut(c)
-                .zip(g.chunks(c))
-                .zip(m.chunks_mut(c).zip(v.chunks_mut(c).zip(vmax.chunks_mut(c))))
-                .collect();
-            parallel_for_each(chunks, |((p, g), (m, (v, vmax)))| {
-                vectorized(
-                    #[inline(always)]
-                    || amsgrad_serial::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p, g, m, v, vmax),
-                )
-            });
+    /// Sets the bias-correction scalars for step count `step` (at least 1).
+    fn correct_for(&mut self, step: u64) {
+        if step == self.corrected_for {
+            return;
         }
-        None => amsgrad_serial::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p, g, m, v, vmax),
+        let c = &self.options;
+        let (beta1, beta2) = c.betas;
+        let t = step as f64;
+        let bias_correction1 = 1.0 - beta1.powf(t);
+        let bias_correction2 = 1.0 - beta2.powf(t);
+        self.scalars.neg_step_size = T::from_f64(-(c.lr / bias_correction1));
+        self.scalars.bias_correction2_sqrt = T::from_f64(bias_correction2.sqrt());
+        self.corrected_for = step;
+    }
+
+    /// Updates parameter `p` (at `place`, group and index, for messages) from `grad`.
+    fn update(
+        &mut self,
+        owner: &str,
+        place: (usize, usize),
+        p: &Var<T>,
+        grad: &Tensor<T>,
+        state: &mut StateMap<AdamSlot<T>>,
+    ) {
+        let mut param = p.data_mut();
+        check_grad_shape(owner, place.0, place.1, &param, grad);
+        let slot = state
+            .entry(p.id())
+            .or_insert_with(|| AdamSlot::zeros(param.shape()));
+        let c = self.options;
+        if c.amsgrad && slot.max_exp_avg_sq.is_none() {
+            slot.max_exp_avg_sq = Some(vec![T::zero(); slot.len()]);
+        }
+        slot.step += 1;
+        self.correct_for(slot.step);
+        let s = &self.scalars;
+        let l2 = c.weight_decay != 0.0 && !c.decoupled;
+        let decoupled = c.weight_decay != 0.0 && c.decoupled;
+        // The fast path: parameter and gradient contiguous (the state always is).
+        if let (Some(p), Some(g)) = (param.as_slice_mut(), grad.as_slice()) {
+            if slot.len() != p.len() {
+                state_len_mismatch(owner, place, slot.len(), grad.shape());
+            }
+            let (m, v) = (&mut slot.exp_avg[..], &mut slot.exp_avg_sq[..]);
+            match slot.max_exp_avg_sq.as_deref_mut().filter(|_| c.amsgrad) {
+                None => dispatch_bools!(adam_slices::<_>(s, p, g, m, v, None);
+                    c.maximize, l2, decoupled, self.low, false),
+                Some(vmax) => dispatch_bools!(adam_slices::<_>(s, p, g, m, v, Some(vmax));
+                    c.maximize, l2, decoupled, self.low, true),
+            }
+            return;
+        }
+        if slot.len() != param.numel() {
+            state_len_mismatch(owner, place, slot.len(), grad.shape());
+        }
+        adam_general(&c, s, &mut param, grad, slot);
     }
 }
 
-/// [`amsgrad_slices`] on the calling thread.
-#[inline(always)]
-fn amsgrad_serial<
-    T: Float,
-    const MAXIMIZE: bool,
-    const L2: bool,
-    const DECOUPLED: bool,
-    const LOW: bool,
->(
-    s: &AdamScalars<T>,
-    p: &mut [T],
-    g: &[T],
-    m: &mut [T],
-    v: &mut [T],
-    vmax: &mut [T],
-) {
-    let n = p.len();
-    let (g, m, v, vmax) = (&g[..n], &mut m[..n], &mut v[..n], &mut vmax[..n]);
-    for i in 0..n {
-        let pi =
-            adam_moments::<T, MAXIMIZE, L2, DECOUPLED, LOW>(s, p[i], g[i], &mut m[i], &mut v[i]);
-        vmax[i] = maximum(vmax[i], v[i]);
-        p[i] = adam_update(s, pi, m[i], vmax[i]);
-    }
+/// Panics: the state of a parameter no longer fits it (its value was replaced by one of
+/// another size).
+#[cold]
+#[track_caller]
+fn state_len_mismatch(owner: &str, place: (usize, usize), len: usize, shape: &[usize]) -> ! {
+    panic!(
+        "{owner}.step: group {}, param {}: the state has {len} elements but the parameter has shape {shape:?}",
+        place.0, place.1
+    )
 }
 
 macro_rules! adam_variant {
@@ -480,7 +318,7 @@ macro_rules! adam_variant {
         /// assert!((w.value().to_vec()[0] - 0.9).abs() < 2e-3);
         /// ```
         pub struct $name<T: Float = f32> {
-            core: Core<T, AdamState<T>>,
+            core: Core<T, AdamSlot<T>>,
         }
 
         impl<T: Float> $name<T> {
@@ -572,7 +410,6 @@ adam_variant!(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use backprop_tensor::Tensor;
 
     /// One f32 step rounds like PyTorch: every scalar is an f64 rounded once to f32, and each
     /// tensor op rounds its result to f32 in the documented order.
