@@ -118,7 +118,7 @@ impl<T: Float> Backward<T> for LogsumexpBackward {
 /// of classes (W1 has 3). Wider rows run the same code with the run-time width.
 macro_rules! with_row_width {
     ($c:expr, |$w:ident| $body:expr) => {
-        match $c {
+        backprop_tensor::vectorized(#[inline(always)] || match $c {
             1 => { let $w: usize = 1; $body }
             2 => { let $w: usize = 2; $body }
             3 => { let $w: usize = 3; $body }
@@ -135,7 +135,7 @@ macro_rules! with_row_width {
             14 => { let $w: usize = 14; $body }
             15 => { let $w: usize = 15; $body }
             $w => $body,
-        }
+        })
     };
 }
 pub(crate) use with_row_width;
