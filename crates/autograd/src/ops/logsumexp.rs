@@ -150,16 +150,23 @@ pub(crate) fn row_logsumexp<T: Float>(xs: &[T], n_rows: usize, c: usize) -> Vec<
         return vec![T::neg_infinity(); n_rows];
     }
     let xs = &xs[..n_rows * c];
-    let mut z = vec![T::zero(); n_rows * c];
-    let mut m = vec![T::zero(); n_rows];
-    with_row_width!(c, |w| shift_by_row_max(xs, &mut z, &mut m, w));
-    T::exp_in_place(&mut z);
+    // One buffer for the shifted logits and, after them, the row maxima.
+    let mut scratch = vec![T::zero(); n_rows * (c + 1)];
+    let (z, m) = scratch.split_at_mut(n_rows * c);
+    with_row_width!(c, |w| shift_by_row_max(xs, z, m, w));
+    T::exp_in_place(z);
     let mut lse = vec![T::zero(); n_rows];
-    with_row_width!(c, |w| row_sums(&z, &mut lse, w));
+    with_row_width!(c, |w| row_sums(z, &mut lse, w));
     T::ln_in_place(&mut lse);
-    for (l, mn) in lse.iter_mut().zip(m) {
-        *l += mn;
-    }
+    let m = &*m;
+    backprop_tensor::vectorized(
+        #[inline(always)]
+        || {
+            for (l, &mn) in lse.iter_mut().zip(m) {
+                *l += mn;
+            }
+        },
+    );
     lse
 }
 
