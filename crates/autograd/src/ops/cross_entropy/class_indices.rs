@@ -20,18 +20,12 @@ pub(super) fn losses<T: Float>(xs: &[T], lse: &[T], classes: &[usize], c: usize)
         // No class, so no row either (every target would be out of range).
         return Vec::new();
     }
-    let mut loss = vec![T::zero(); lse.len()];
-    with_row_width!(c, |w| pick_losses(xs, lse, classes, &mut loss, w));
-    loss
-}
-
-/// The body of [`losses`] for rows of `c` classes.
-#[inline(always)]
-fn pick_losses<T: Float>(xs: &[T], lse: &[T], classes: &[usize], loss: &mut [T], c: usize) {
-    for (((row, &l), &y), out) in xs.chunks_exact(c).zip(lse).zip(classes).zip(loss) {
+    xs.chunks_exact(c)
+        .zip(lse)
+        .zip(classes)
         // `0 +` is the general path's accumulator.
-        *out = T::zero() + (l - row[y]);
-    }
+        .map(|((row, &l), &y)| T::zero() + (l - row[y]))
+        .collect()
 }
 
 /// Whether some class in `classes` is `>= c` (for `c >= 1`), without a branch per class:
