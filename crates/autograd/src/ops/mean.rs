@@ -119,6 +119,23 @@ mod tests {
     use crate::Var;
 
     #[test]
+    fn mean_matches_mean_over_every_axis_bitwise() {
+        let mut rng = Rng::seed_from_u64(7);
+        for shape in [vec![], vec![0], vec![1], vec![120], vec![7, 3], vec![2, 3, 4]] {
+            let x = Tensor::<f32>::randn(&shape, &mut rng).map(|v| v * v * v);
+            let axes: Vec<usize> = (0..shape.len()).collect();
+            let (a, b) = (Var::parameter(x.clone()), Var::parameter(x));
+            let (ya, yb) = (a.mean(), b.mean_axes(&axes, false));
+            assert_eq!(ya.shape(), yb.shape());
+            let bits = |t: Tensor<f32>| t.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(ya.value()), bits(yb.value()), "{shape:?}");
+            ya.backward_with(Tensor::full(&[], 0.3));
+            yb.backward_with(Tensor::full(&[], 0.3));
+            assert_eq!(bits(a.grad().unwrap()), bits(b.grad().unwrap()), "{shape:?}");
+        }
+    }
+
+    #[test]
     fn gradient_of_a_one_value_mean_is_filled_with_dy_over_n() {
         let mut rng = Rng::seed_from_u64(6);
         for (shape, axes) in [
