@@ -206,6 +206,11 @@ impl<T: Float> Tensor<T> {
     /// If an axis is out of range.
     #[track_caller]
     pub fn mean(&self, axes: &[usize], keepdim: bool) -> Tensor<T> {
+        if let ([0], [count], Some(x), false) = (axes, self.shape(), self.data.as_slice(), keepdim)
+        {
+            // The vector case below, without sorting the axes first.
+            return Tensor::scalar(sum_slice(x) * (T::one() / T::from_usize(*count)));
+        }
         let axes_n = normalize_axes("mean", axes, self.shape());
         let count: usize = axes_n.iter().map(|&a| self.shape()[a]).product();
         if let ([0], [_], Some(x)) = (axes_n.as_slice(), self.shape(), self.data.as_slice()) {

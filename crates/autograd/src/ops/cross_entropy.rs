@@ -159,7 +159,7 @@ impl<T: Float> Var<T> {
         label_smoothing: T,
     ) -> Var<T> {
         let x = self.data();
-        let shape = x.shape().to_vec();
+        let shape = x.shape();
         assert!(
             shape.len() == 2,
             "cross_entropy: logits must be [N, C], got shape {shape:?}"
@@ -193,10 +193,7 @@ impl<T: Float> Var<T> {
                 // One branch-free pass over the targets; the panic looks for the culprit.
                 let (bad, any_ignored) = match ignore_index {
                     // Without an ignored class, the largest target decides.
-                    None => {
-                        let largest = classes.iter().fold(0, |m, &y| m.max(y));
-                        (!classes.is_empty() && largest >= c, false)
-                    }
+                    None => (class_indices::any_out_of_range(&classes, c), false),
                     Some(ignored) => {
                         let (mut bad, mut any_ignored) = (false, false);
                         for &y in &classes {
@@ -223,7 +220,7 @@ impl<T: Float> Var<T> {
             }
             CrossEntropyTarget::Probs(t) => {
                 assert!(
-                    t.shape() == shape.as_slice(),
+                    t.shape() == shape,
                     "cross_entropy: logits {shape:?} need probability targets of the same shape, got {:?}",
                     t.shape()
                 );
@@ -354,21 +351,26 @@ impl<T: Float> Backward<T> for CrossEntropyBackward<T> {
         vec![Some(Var::new(dx))]
     }
 
-    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
-        vec![Some(self.gradient(&ctx.input(0).data(), &g))]
+    fn backward_fast_into(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: Tensor<T>,
+        out: &mut Vec<Option<Tensor<T>>>,
+    ) {
+        out.push(Some(self.gradient(&ctx.input(0).data(), &g)));
     }
 }
 
 impl<T: Float> CrossEntropyBackward<T> {
     /// dx_nc = dy_n · (S_n · e^{x_nc - lse_n} - q_nc) on plain tensors.
     fn gradient(&self, x: &Tensor<T>, g: &Tensor<T>) -> Tensor<T> {
-        let shape = x.shape().to_vec();
+        let shape = x.shape();
         let (n_rows, c) = (shape[0], shape[1]);
         let (x, g) = (Contiguous::new(x), Contiguous::new(g));
         let (xs, gs) = (x.slice(), g.slice());
         if let (true, Target::Indices { classes, .. }) = (self.plain, &self.target) {
             let dx = class_indices::gradient(xs, &self.lse, classes, gs, c);
-            return Tensor::from_vec(dx, &shape).expect("same shape as the logits");
+            return Tensor::from_vec(dx, shape).expect("same shape as the logits");
         }
         let mut ones = Vec::new();
         let coef = self.coefficients(c, &mut ones);
@@ -387,7 +389,7 @@ impl<T: Float> CrossEntropyBackward<T> {
                 }
             }
         }
-        Tensor::from_vec(dx, &shape).expect("same shape as the logits")
+        Tensor::from_vec(dx, shape).expect("same shape as the logits")
     }
 }
 

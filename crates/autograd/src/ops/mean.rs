@@ -14,8 +14,22 @@ impl<T: Float> Var<T> {
     /// The mean of all elements, as a 0-d value.
     #[track_caller]
     pub fn mean(&self) -> Var<T> {
-        let axes: Vec<usize> = (0..self.data().ndim()).collect();
-        self.mean_axes(&axes, false)
+        let (y, n) = {
+            let x = self.data();
+            // A vector (a batch of losses) needs no list of axes.
+            let y = if x.ndim() == 1 {
+                x.mean(&[0], false)
+            } else {
+                let axes: Vec<usize> = (0..x.ndim()).collect();
+                x.mean(&axes, false)
+            };
+            (y, x.numel())
+        };
+        let backward = MeanBackward {
+            kept: None,
+            scale: T::one() / T::from_usize(n),
+        };
+        Var::from_op("mean", y, vec![self.clone()], backward)
     }
 
     /// Means over `axes`; with `keepdim` the reduced axes stay with extent 1.
@@ -34,7 +48,7 @@ impl<T: Float> Var<T> {
             y,
             vec![self.clone()],
             MeanBackward {
-                kept,
+                kept: Some(kept),
                 scale: T::one() / T::from_usize(n),
             },
         )
@@ -42,25 +56,46 @@ impl<T: Float> Var<T> {
 }
 
 struct MeanBackward<T> {
-    kept: Vec<usize>,
+    /// The input's shape with the reduced axes as extent 1; `None` when every axis is
+    /// reduced (all ones then).
+    kept: Option<Vec<usize>>,
     scale: T,
 }
 
+impl<T> MeanBackward<T> {
+    /// The input's shape with the reduced axes as extent 1.
+    fn kept(&self, input_ndim: usize) -> Vec<usize> {
+        self.kept.clone().unwrap_or_else(|| vec![1; input_ndim])
+    }
+}
+
 impl<T: Float> Backward<T> for MeanBackward<T> {
-    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, mut g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
+    fn backward_fast_into(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        mut g: Tensor<T>,
+        out: &mut Vec<Option<Tensor<T>>>,
+    ) {
         let s = self.scale;
+        let x = ctx.input(0).data();
         if g.numel() == 1 {
             // A mean of everything: one value, written straight into a row-major gradient
             // (the next backward rule then reads a slice, not a broadcast view).
-            return vec![Some(Tensor::full(&ctx.input_shape(0), g.item() * s))];
+            let dy = match g.as_slice() {
+                Some(&[v]) => v,
+                _ => g.item(),
+            };
+            out.push(Some(Tensor::full(x.shape(), dy * s)));
+            return;
         }
         g.map_(|g| g * s);
-        vec![Some(g.reshape(&self.kept).broadcast_to(ctx.input(0).data().shape()))]
+        out.push(Some(g.reshape(&self.kept(x.ndim())).broadcast_to(x.shape())));
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
-        let g = g.mul_scalar(self.scale).reshape(&self.kept);
-        vec![Some(g.broadcast_to(&ctx.input_shape(0)))]
+        let shape = ctx.input_shape(0);
+        let g = g.mul_scalar(self.scale).reshape(&self.kept(shape.len()));
+        vec![Some(g.broadcast_to(&shape))]
     }
 }
 
@@ -82,6 +117,23 @@ mod tests {
     use backprop_tensor::{Rng, Tensor};
 
     use crate::Var;
+
+    #[test]
+    fn mean_matches_mean_over_every_axis_bitwise() {
+        let mut rng = Rng::seed_from_u64(7);
+        for shape in [vec![], vec![0], vec![1], vec![120], vec![7, 3], vec![2, 3, 4]] {
+            let x = Tensor::<f32>::randn(&shape, &mut rng).map(|v| v * v * v);
+            let axes: Vec<usize> = (0..shape.len()).collect();
+            let (a, b) = (Var::parameter(x.clone()), Var::parameter(x));
+            let (ya, yb) = (a.mean(), b.mean_axes(&axes, false));
+            assert_eq!(ya.shape(), yb.shape());
+            let bits = |t: Tensor<f32>| t.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(ya.value()), bits(yb.value()), "{shape:?}");
+            ya.backward_with(Tensor::full(&[], 0.3));
+            yb.backward_with(Tensor::full(&[], 0.3));
+            assert_eq!(bits(a.grad().unwrap()), bits(b.grad().unwrap()), "{shape:?}");
+        }
+    }
 
     #[test]
     fn gradient_of_a_one_value_mean_is_filled_with_dy_over_n() {

@@ -138,6 +138,12 @@ fn mean_of_a_vector_is_its_sum_times_one_over_n_bitwise() {
             assert_eq!(got.shape(), if keepdim { &[1][..] } else { &[] });
             let bits = |v: &[f32]| v.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&got.to_vec()), bits(&want), "n = {n}");
+            // A repeated axis is sorted out first and takes the same route.
+            assert_eq!(
+                bits(&t.mean(&[0, 0], keepdim).to_vec()),
+                bits(&want),
+                "n = {n}"
+            );
         }
     }
 }

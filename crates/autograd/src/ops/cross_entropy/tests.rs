@@ -104,7 +104,7 @@ fn out_of_range_class_panics() {
 }
 
 /// Loss and gradient bits of `x.cross_entropy` with class indices `y`, upstream gradient
-/// `g` and the given weights and ignored class.
+/// `g` and the given weights and ignored class (every NaN as the same bits).
 fn bits_of<T: Float>(
     x: &Tensor<T>,
     y: &Tensor<usize>,
@@ -119,14 +119,21 @@ fn bits_of<T: Float>(
     };
     let loss = v.cross_entropy(target, weight, T::zero());
     loss.backward_with(g.clone());
-    let bits = |t: Tensor<T>| t.to_vec().iter().map(|e| e.as_f64().to_bits()).collect();
+    // NaNs compare as one value: which NaN an operation on two NaNs returns depends on
+    // the order the compiler picks for its operands (Rust leaves NaN bits unspecified).
+    let bits = |t: Tensor<T>| {
+        t.to_vec()
+            .iter()
+            .map(|e| if e.is_nan() { u64::MAX } else { e.as_f64().to_bits() })
+            .collect()
+    };
     (bits(loss.value()), bits(v.grad().unwrap()))
 }
 
 fn class_index_fast_path_matches_the_general_path<T: Float>() {
     let mut rng = Rng::seed_from_u64(21);
     for c in (1..=17).chain([32, 100]) {
-        for n in [1, 5, 120] {
+        for n in [0, 1, 5, 7, 120] {
             let mut x: Vec<T> = Tensor::<T>::randn(&[n, c], &mut rng).to_vec();
             if n > 3 {
                 // Huge, infinite and NaN logits go through both paths too.
@@ -138,17 +145,33 @@ fn class_index_fast_path_matches_the_general_path<T: Float>() {
             let y = Tensor::from_vec((0..n).map(|_| rng.below(c)).collect(), &[n]).unwrap();
             // Signed upstream gradients, with zeros of both signs.
             let mut g = Tensor::<T>::randn(&[n], &mut rng).to_vec();
-            g[0] = T::zero();
+            if n > 0 {
+                g[0] = T::zero();
+            }
             if n > 1 {
                 g[1] = -T::zero();
             }
-            let g = Tensor::from_vec(g, &[n]).unwrap();
+            // Equal upstream gradients (a mean's) take the one-pass scaling; +0 and -0
+            // count as equal there, a NaN does not.
+            let mean = T::from_f64(1.0 / (n.max(1) as f64));
+            let signed_zeros = (0..n).map(|i| if i % 2 == 0 { T::zero() } else { -T::zero() });
+            let with_nan = (0..n).map(|i| if i == n / 2 { T::nan() } else { mean });
+            let upstream = [
+                g,
+                vec![mean; n],
+                vec![-mean; n],
+                signed_zeros.collect(),
+                with_nan.collect(),
+            ];
             // Unit weights force the general path through the same arithmetic.
             let ones = Tensor::from_vec(vec![T::one(); c], &[c]).unwrap();
-            let general = bits_of(&x, &y, Some(&ones), None, &g);
-            assert_eq!(bits_of(&x, &y, None, None, &g), general, "{n}x{c}");
-            // An ignored class that no row has keeps the fast path.
-            assert_eq!(bits_of(&x, &y, None, Some(c + 3), &g), general, "{n}x{c}");
+            for g in upstream {
+                let g = Tensor::from_vec(g, &[n]).unwrap();
+                let general = bits_of(&x, &y, Some(&ones), None, &g);
+                assert_eq!(bits_of(&x, &y, None, None, &g), general, "{n}x{c}");
+                // An ignored class that no row has keeps the fast path.
+                assert_eq!(bits_of(&x, &y, None, Some(c + 3), &g), general, "{n}x{c}");
+            }
         }
     }
 }
