@@ -270,7 +270,7 @@ impl<T: Float> Var<T> {
             plain,
             lse,
         };
-        Var::from_op("cross_entropy", out, vec![self.clone()], backward)
+        Var::from_unary_op("cross_entropy", out, self, backward)
     }
 }
 

@@ -53,10 +53,10 @@ impl<T: Float> Var<T> {
                     let y = Tensor::from_vec(y, &reduced_shape(&shape, axes, keepdim))
                         .expect("one value per row");
                     drop(x);
-                    return Var::from_op(
+                    return Var::from_unary_op(
                         "logsumexp",
                         y,
-                        vec![self.clone()],
+                        self,
                         LogsumexpBackward { kept, rows: true },
                     );
                 }
@@ -67,10 +67,10 @@ impl<T: Float> Var<T> {
             let y = x.sub(&m).exp().sum(axes, true).log().add(&m);
             y.reshape(&reduced_shape(&shape, axes, keepdim))
         };
-        Var::from_op(
+        Var::from_unary_op(
             "logsumexp",
             y,
-            vec![self.clone()],
+            self,
             LogsumexpBackward { kept, rows: false },
         )
     }

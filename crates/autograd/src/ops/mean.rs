@@ -29,7 +29,7 @@ impl<T: Float> Var<T> {
             kept: None,
             scale: T::one() / T::from_usize(n),
         };
-        Var::from_op("mean", y, vec![self.clone()], backward)
+        Var::from_unary_op("mean", y, self, backward)
     }
 
     /// Means over `axes`; with `keepdim` the reduced axes stay with extent 1.
@@ -43,10 +43,10 @@ impl<T: Float> Var<T> {
         let shape = self.shape();
         let kept = reduced_shape(&shape, axes, true);
         let n = shape.iter().product::<usize>() / kept.iter().product::<usize>().max(1);
-        Var::from_op(
+        Var::from_unary_op(
             "mean",
             y,
-            vec![self.clone()],
+            self,
             MeanBackward {
                 kept: Some(kept),
                 scale: T::one() / T::from_usize(n),
