@@ -16,12 +16,17 @@ pub(crate) fn zip_map<A: Clone, B: Clone, R>(
     f: impl Fn(A, B) -> R,
 ) -> ArrayD<R> {
     if same_shape(a.shape(), b.shape()) {
+        // One element (a scalar loss, a one-unit bias): no layout checks, no loop.
+        if a.len() == 1 {
+            if let (Some(x), Some(y)) = (a.first(), b.first()) {
+                return array_from_vec(vec![f(x.clone(), y.clone())], a.shape());
+            }
+        }
         if let (Some(sa), Some(sb)) = (a.as_slice(), b.as_slice()) {
-            let v: Vec<R> = sa
-                .iter()
-                .zip(sb)
-                .map(|(x, y)| f(x.clone(), y.clone()))
-                .collect();
+            let v = crate::vectorized(
+                #[inline(always)]
+                || zip_map_slices(sa, sb, &f),
+            );
             return array_from_vec(v, a.shape());
         }
         return Zip::from(a)
@@ -36,15 +41,35 @@ pub(crate) fn zip_map<A: Clone, B: Clone, R>(
         .map_collect(|x, y| f(x.clone(), y.clone()))
 }
 
+/// `f` of each pair of `a` and `b` (equal lengths), collected: the body of [`zip_map`]'s
+/// contiguous path, inlined into both versions [`vectorized`](crate::vectorized) compiles.
+#[inline(always)]
+fn zip_map_slices<A: Clone, B: Clone, R>(a: &[A], b: &[B], f: &impl Fn(A, B) -> R) -> Vec<R> {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| f(x.clone(), y.clone()))
+        .collect()
+}
+
 /// Applies `f` to each element.
 pub(crate) fn map<A: Clone, R>(a: &ArrayD<A>, f: impl Fn(A) -> R) -> ArrayD<R> {
     match a.as_slice() {
         Some(s) => {
-            let v: Vec<R> = s.iter().map(|x| f(x.clone())).collect();
+            let v = crate::vectorized(
+                #[inline(always)]
+                || map_slice(s, &f),
+            );
             array_from_vec(v, a.shape())
         }
         None => a.map(|x| f(x.clone())),
     }
+}
+
+/// `f` of each element of `a`, collected: the body of [`map`]'s contiguous path, inlined
+/// into both versions [`vectorized`](crate::vectorized) compiles.
+#[inline(always)]
+fn map_slice<A: Clone, R>(a: &[A], f: &impl Fn(A) -> R) -> Vec<R> {
+    a.iter().map(|x| f(x.clone())).collect()
 }
 
 macro_rules! binary_ops {
@@ -383,6 +408,124 @@ impl<T: Float> std::ops::Neg for &Tensor<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd::{awkward_values, bits};
+
+    /// Shapes of `n` elements: flat, and as rows of 7 when they divide.
+    fn shapes(n: usize) -> Vec<Vec<usize>> {
+        let mut s = vec![vec![n]];
+        if n % 7 == 0 && n > 0 {
+            s.push(vec![n / 7, 7]);
+        }
+        if n == 1 {
+            s.extend([vec![], vec![1, 1]]);
+        }
+        s
+    }
+
+    /// Every unary op on contiguous tensors (the loops compiled with AVX2 when the CPU has
+    /// it, and the one-element path) gives bitwise what a plain scalar loop gives.
+    fn unary_ops_match_scalar_loops<T: Float>() {
+        type Op<T> = (&'static str, fn(&Tensor<T>) -> Tensor<T>, fn(T) -> T);
+        let ops: [Op<T>; 8] = [
+            ("relu", Tensor::relu, |x| {
+                if x > T::zero() { x } else { T::zero() }
+            }),
+            ("neg", Tensor::neg, |x| -x),
+            ("abs", Tensor::abs, |x| x.abs()),
+            ("square", Tensor::square, |x| x * x),
+            ("sqrt", Tensor::sqrt, |x| x.sqrt()),
+            ("recip", Tensor::recip, |x| x.recip()),
+            ("sigmoid", Tensor::sigmoid, sigmoid),
+            (
+                "add_scalar",
+                |t| t.add_scalar(T::from_f64(0.5)),
+                |x| x + T::from_f64(0.5),
+            ),
+        ];
+        for n in 0..70 {
+            for shape in shapes(n) {
+                let x = awkward_values::<T>(n, 1);
+                let t = Tensor::from_vec(x.clone(), &shape).unwrap();
+                for (name, op, scalar) in ops {
+                    let got = op(&t);
+                    let want: Vec<T> = x.iter().map(|&v| scalar(v)).collect();
+                    assert_eq!(got.shape(), &shape[..], "{name} {shape:?}");
+                    assert_eq!(bits(&got.to_vec()), bits(&want), "{name} {shape:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unary_ops_match_scalar_loops_f32() {
+        unary_ops_match_scalar_loops::<f32>();
+    }
+
+    #[test]
+    fn unary_ops_match_scalar_loops_f64() {
+        unary_ops_match_scalar_loops::<f64>();
+    }
+
+    /// Every binary op on two contiguous tensors of one shape gives bitwise what a plain
+    /// scalar loop gives; so do the comparisons.
+    fn binary_ops_match_scalar_loops<T: Float>() {
+        type Op<T> = (
+            &'static str,
+            fn(&Tensor<T>, &Tensor<T>) -> Tensor<T>,
+            fn(T, T) -> T,
+        );
+        let ops: [Op<T>; 6] = [
+            ("add", Tensor::add, |x, y| x + y),
+            ("sub", Tensor::sub, |x, y| x - y),
+            ("mul", Tensor::mul, |x, y| x * y),
+            ("div", Tensor::div, |x, y| x / y),
+            ("maximum", Tensor::maximum, |x, y| {
+                if x.is_nan() || y.is_nan() {
+                    T::nan()
+                } else if x >= y {
+                    x
+                } else {
+                    y
+                }
+            }),
+            ("minimum", Tensor::minimum, |x, y| {
+                if x.is_nan() || y.is_nan() {
+                    T::nan()
+                } else if x <= y {
+                    x
+                } else {
+                    y
+                }
+            }),
+        ];
+        for n in 0..70 {
+            for shape in shapes(n) {
+                let (x, y) = (awkward_values::<T>(n, 2), awkward_values::<T>(n, 3));
+                let a = Tensor::from_vec(x.clone(), &shape).unwrap();
+                let b = Tensor::from_vec(y.clone(), &shape).unwrap();
+                for (name, op, scalar) in ops {
+                    let got = op(&a, &b);
+                    let want: Vec<T> = x.iter().zip(&y).map(|(&u, &v)| scalar(u, v)).collect();
+                    assert_eq!(got.shape(), &shape[..], "{name} {shape:?}");
+                    assert_eq!(bits(&got.to_vec()), bits(&want), "{name} {shape:?}");
+                }
+                let gt: Vec<bool> = x.iter().zip(&y).map(|(u, v)| u > v).collect();
+                assert_eq!(a.gt(&b).to_vec(), gt, "gt {shape:?}");
+                let ne: Vec<bool> = x.iter().zip(&y).map(|(u, v)| u != v).collect();
+                assert_eq!(a.ne_elem(&b).to_vec(), ne, "ne {shape:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn binary_ops_match_scalar_loops_f32() {
+        binary_ops_match_scalar_loops::<f32>();
+    }
+
+    #[test]
+    fn binary_ops_match_scalar_loops_f64() {
+        binary_ops_match_scalar_loops::<f64>();
+    }
 
     fn t(v: Vec<f64>, s: &[usize]) -> Tensor<f64> {
         Tensor::from_vec(v, s).unwrap()
