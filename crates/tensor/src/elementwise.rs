@@ -16,12 +16,17 @@ pub(crate) fn zip_map<A: Clone, B: Clone, R>(
     f: impl Fn(A, B) -> R,
 ) -> ArrayD<R> {
     if same_shape(a.shape(), b.shape()) {
+        // One element (a scalar loss, a one-unit bias): no layout checks, no loop.
+        if a.len() == 1 {
+            if let (Some(x), Some(y)) = (a.first(), b.first()) {
+                return array_from_vec(vec![f(x.clone(), y.clone())], a.shape());
+            }
+        }
         if let (Some(sa), Some(sb)) = (a.as_slice(), b.as_slice()) {
-            let v: Vec<R> = sa
-                .iter()
-                .zip(sb)
-                .map(|(x, y)| f(x.clone(), y.clone()))
-                .collect();
+            let v = crate::vectorized(
+                #[inline(always)]
+                || zip_map_slices(sa, sb, &f),
+            );
             return array_from_vec(v, a.shape());
         }
         return Zip::from(a)
@@ -36,15 +41,35 @@ pub(crate) fn zip_map<A: Clone, B: Clone, R>(
         .map_collect(|x, y| f(x.clone(), y.clone()))
 }
 
+/// `f` of each pair of `a` and `b` (equal lengths), collected: the body of [`zip_map`]'s
+/// contiguous path, inlined into both versions [`vectorized`](crate::vectorized) compiles.
+#[inline(always)]
+fn zip_map_slices<A: Clone, B: Clone, R>(a: &[A], b: &[B], f: &impl Fn(A, B) -> R) -> Vec<R> {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| f(x.clone(), y.clone()))
+        .collect()
+}
+
 /// Applies `f` to each element.
 pub(crate) fn map<A: Clone, R>(a: &ArrayD<A>, f: impl Fn(A) -> R) -> ArrayD<R> {
     match a.as_slice() {
         Some(s) => {
-            let v: Vec<R> = s.iter().map(|x| f(x.clone())).collect();
+            let v = crate::vectorized(
+                #[inline(always)]
+                || map_slice(s, &f),
+            );
             array_from_vec(v, a.shape())
         }
         None => a.map(|x| f(x.clone())),
     }
+}
+
+/// `f` of each element of `a`, collected: the body of [`map`]'s contiguous path, inlined
+/// into both versions [`vectorized`](crate::vectorized) compiles.
+#[inline(always)]
+fn map_slice<A: Clone, R>(a: &[A], f: &impl Fn(A) -> R) -> Vec<R> {
+    a.iter().map(|x| f(x.clone())).collect()
 }
 
 macro_rules! binary_ops {
@@ -381,61 +406,4 @@ impl<T: Float> std::ops::Neg for &Tensor<T> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn t(v: Vec<f64>, s: &[usize]) -> Tensor<f64> {
-        Tensor::from_vec(v, s).unwrap()
-    }
-
-    #[test]
-    fn broadcasting_add() {
-        let a = t(vec![1.0, 2.0, 3.0], &[3, 1]);
-        let b = t(vec![10.0, 20.0], &[2]);
-        let c = &a + &b;
-        assert_eq!(c.shape(), &[3, 2]);
-        assert_eq!(c.to_vec(), vec![11.0, 21.0, 12.0, 22.0, 13.0, 23.0]);
-    }
-
-    #[test]
-    #[should_panic(expected = "add: shapes [2, 3] and [4] cannot be broadcast together")]
-    fn mismatch_names_op_and_shapes() {
-        let _ = &Tensor::<f32>::zeros(&[2, 3]) + &Tensor::<f32>::zeros(&[4]);
-    }
-
-    #[test]
-    fn add_assign_of_one_element_matches_the_general_path() {
-        for shape in [&[][..], &[1], &[1, 1], &[1, 1, 1, 1, 1]] {
-            let mut fast = Tensor::<f64>::full(shape, 0.1);
-            fast.add_assign_(&Tensor::full(shape, 0.2));
-            assert_eq!(fast.item(), 0.1 + 0.2);
-            assert_eq!(fast.shape(), shape);
-        }
-    }
-
-    #[test]
-    #[should_panic(expected = "add_assign_: shapes [1] and [1, 1] differ")]
-    fn add_assign_of_one_element_checks_shapes() {
-        Tensor::<f32>::zeros(&[1]).add_assign_(&Tensor::zeros(&[1, 1]));
-    }
-
-    #[test]
-    fn stable_sigmoid_and_softplus() {
-        let x = t(vec![-1000.0, 0.0, 1000.0], &[3]);
-        assert_eq!(x.sigmoid().to_vec(), vec![0.0, 0.5, 1.0]);
-        let sp = x.softplus().to_vec();
-        assert_eq!(sp[0], 0.0);
-        assert!((sp[1] - 2f64.ln()).abs() < 1e-15);
-        assert_eq!(sp[2], 1000.0);
-    }
-
-    #[test]
-    fn where_and_comparisons() {
-        let x = t(vec![-1.0, 0.5, 2.0], &[3]);
-        let m = x.gt(&Tensor::scalar(0.0));
-        assert_eq!(m.to_vec(), vec![false, true, true]);
-        let y = Tensor::where_cond(&m, &x, &Tensor::scalar(-9.0));
-        assert_eq!(y.to_vec(), vec![-9.0, 0.5, 2.0]);
-        assert_eq!(x.clamp(Some(0.0), Some(1.0)).to_vec(), vec![0.0, 0.5, 1.0]);
-    }
-}
+mod tests;

@@ -51,6 +51,43 @@ fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Inputs for tests of vectorized loops: `n` values of `T` that tell kernels apart (NaN of
+/// both signs, ±0, ±∞, the smallest subnormal, ±1) interleaved with ordinary values of
+/// both signs, varied by `seed`. Lengths from 0 to past a few vector widths exercise the
+/// vector body and the scalar tail.
+#[cfg(test)]
+pub(crate) fn awkward_values<T: crate::Float>(n: usize, seed: u64) -> Vec<T> {
+    let special = [
+        T::nan(),
+        -T::nan(),
+        T::zero(),
+        -T::zero(),
+        T::infinity(),
+        T::neg_infinity(),
+        T::min_positive_value() * T::epsilon(),
+        T::one(),
+        -T::one(),
+    ];
+    (0..n as u64)
+        .map(|i| {
+            let k = i
+                .wrapping_mul(2_654_435_761)
+                .wrapping_add(seed.wrapping_mul(40_503))
+                % 23;
+            match usize::try_from(k) {
+                Ok(k) if k < special.len() => special[k],
+                _ => T::from_f64(((i + 3 * seed) as f64 * 0.731).sin() * 7.5),
+            }
+        })
+        .collect()
+}
+
+/// The bit patterns of `v`, so that NaN payloads and the sign of zero are compared too.
+#[cfg(test)]
+pub(crate) fn bits<T: crate::Float>(v: &[T]) -> Vec<u64> {
+    v.iter().map(|x| x.as_f64().to_bits()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,10 +23,16 @@ impl<T: Float> Var<T> {
 struct ReluBackward;
 
 impl<T: Float> Backward<T> for ReluBackward {
-    fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, mut g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
+    fn backward_fast_into(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        mut g: Tensor<T>,
+        out: &mut Vec<Option<Tensor<T>>>,
+    ) {
+        // The mask is applied in g's own buffer.
         let y = ctx.output().data();
         g.zip_with_(&y, "relu backward", |g, y| if y > T::zero() { g } else { T::zero() });
-        vec![Some(g)]
+        out.push(Some(g));
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
@@ -48,4 +54,46 @@ pub(crate) fn cases(rng: &mut Rng) -> Vec<GradCase> {
         vec![inputs::away_from_zero(rng, &s)],
         |v| v[0].relu(),
     )]
+}
+
+#[cfg(test)]
+mod tests {
+    use backprop_tensor::Tensor;
+
+    use crate::Var;
+
+    /// NaN of both signs, ±0, ±∞ and ordinary values of both signs, varied by `seed`.
+    fn awkward(n: usize, seed: usize) -> Vec<f32> {
+        let special = [f32::NAN, -f32::NAN, 0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY];
+        (0..n)
+            .map(|i| match (i * 7 + seed) % 11 {
+                k if k < special.len() => special[k],
+                _ => ((i + seed) as f32 * 0.77).sin() * 3.0,
+            })
+            .collect()
+    }
+
+    fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    #[test]
+    fn forward_and_backward_match_scalar_loops_bitwise() {
+        // Past several vector widths, so that the vector bodies and scalar tails both run.
+        for n in 1..70 {
+            let (x, g) = (awkward(n, 1), awkward(n, 4));
+            let xv = Var::parameter(Tensor::from_vec(x.clone(), &[n]).unwrap());
+            let y = xv.relu();
+            let want_y: Vec<f32> = x.iter().map(|&v| if v > 0.0 { v } else { 0.0 }).collect();
+            assert_eq!(bits(&y.value().to_vec()), bits(&want_y), "relu of {n}");
+            y.backward_with(Tensor::from_vec(g.clone(), &[n]).unwrap());
+            let want_dx: Vec<f32> = g
+                .iter()
+                .zip(&want_y)
+                .map(|(&g, &y)| if y > 0.0 { g } else { 0.0 })
+                .collect();
+            let dx = xv.grad().unwrap().to_vec();
+            assert_eq!(bits(&dx), bits(&want_dx), "relu backward of {n}");
+        }
+    }
 }
