@@ -16,7 +16,7 @@ impl<T: Float> Var<T> {
     #[track_caller]
     pub fn relu(&self) -> Var<T> {
         let y = self.data().relu();
-        Var::from_op("relu", y, vec![self.clone()], ReluBackward)
+        Var::from_unary_op("relu", y, self, ReluBackward)
     }
 }
 
