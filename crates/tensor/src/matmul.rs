@@ -1,6 +1,6 @@
 //! Matrix products: 2-D, batched 3-D, and a 2-D operand broadcast over a batch.
 
-use ndarray::{Array2, Array3, ArrayView2, Ix2, Ix3, IxDyn};
+use ndarray::{Array2, Array3, ArrayView2, Ix2, Ix3};
 
 use crate::gemm::{Kernel, matmul_into, matmul_into_with, matmul_new};
 use crate::{Float, Tensor};
@@ -141,14 +141,14 @@ impl<T: Float> Tensor<T> {
         };
         let mut c = Array2::<T>::zeros((a.dim().0, b.dim().1));
         matmul_into_with(a, b, c.view_mut(), kernel);
-        Tensor::from_array(c.into_dimensionality::<IxDyn>().expect("2-d to dyn"))
+        Tensor::from_array(c.into_dyn())
     }
 }
 
 /// `a · b` into a new row-major tensor (shapes checked by the caller).
 fn product<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Tensor<T> {
     let c = matmul_new(a, b);
-    Tensor::from_array(c.into_dimensionality::<IxDyn>().expect("2-d to dyn"))
+    Tensor::from_array(c.into_dyn())
 }
 
 #[cfg(test)]

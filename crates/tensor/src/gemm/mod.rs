@@ -24,6 +24,7 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2, linalg::general_mat_mul};
 use crate::Float;
 use crate::threads::{PARALLEL_MIN_FLOPS, pool};
 
+mod parallel;
 mod small;
 
 /// Products with at most this many multiply-adds (`m·n·k`) run on the small kernel
@@ -178,10 +179,7 @@ pub(crate) fn matmul_into_with<T: Float>(
         None
     };
     match pool {
-        Some(pool) => {
-            let threads = pool.current_num_threads();
-            pool.install(move || packed(a, b, c, gemm::Parallelism::Rayon(threads)));
-        }
+        Some(pool) => parallel::packed_on_pool(a, b, c, &pool, pool.current_num_threads()),
         None => packed(a, b, c, gemm::Parallelism::None),
     }
 }
