@@ -70,7 +70,7 @@ impl Mlp {
     }
 
     /// One optimization step on a batch; returns the loss.
-    /// `targets` is `[n, 1]`: the class of each row.
+    /// `targets` is `[n]`: the class of each row.
     pub fn step(&mut self, x: &Var, targets: &Tensor<usize>) -> f32 {
         self.optimizer.zero_grad();
         let loss = cross_entropy(&self.logits(x), targets);
@@ -80,14 +80,14 @@ impl Mlp {
     }
 }
 
-/// Mean cross-entropy of `logits` `[n, c]` against class indices `[n, 1]`.
-pub fn cross_entropy(logits: &Var, targets: &Tensor<usize>) -> Var {
+/// Mean cross-entropy of `logits` `[n, c]` against class indices `[n]` (as PyTorch's
+/// `CrossEntropyLoss` takes them).
+pub fn cross_entropy(logits: &Var, classes: &Tensor<usize>) -> Var {
     // The fused log-softmax + NLL op that nn's CrossEntropyLoss uses.
-    let classes = targets.reshape(&[targets.numel()]);
     logits
         .cross_entropy(
             CrossEntropyTarget::Indices {
-                classes: &classes,
+                classes,
                 ignore_index: None,
             },
             None,
@@ -107,7 +107,7 @@ impl W1 {
         let iris = backprop::data::iris();
         let x = iris.features.narrow(0, 0, 120);
         let labels = iris.labels[..120].to_vec();
-        let targets = Tensor::from_vec(labels, &[120, 1]).expect("120 labels");
+        let targets = Tensor::from_vec(labels, &[120]).expect("120 labels");
         W1 {
             x: Var::new(x),
             targets,
@@ -137,7 +137,7 @@ impl W2 {
         let mut rng = Rng::seed_from_u64(2);
         let x = Var::new(Tensor::randn(&[256, 784], &mut rng));
         let labels = (0..256).map(|_| rng.below(10)).collect();
-        let targets = Tensor::from_vec(labels, &[256, 1]).expect("256 labels");
+        let targets = Tensor::from_vec(labels, &[256]).expect("256 labels");
         W2 {
             model: Mlp::new(&[784, 512, 512, 10], 1e-3, 1),
             x,
