@@ -4,7 +4,7 @@ use ndarray::{ArrayD, IxDyn, Zip};
 
 use crate::broadcast::broadcast_shape_or_panic;
 use crate::shape::same_shape;
-use crate::tensor::array_from_vec;
+use crate::tensor::{array_from_vec, contiguous};
 use crate::{Float, Tensor};
 
 /// Applies `f` to pairs of elements of `a` and `b`, broadcasting; panics naming `op`.
@@ -22,7 +22,7 @@ pub(crate) fn zip_map<A: Clone, B: Clone, R>(
                 return array_from_vec(vec![f(x.clone(), y.clone())], a.shape());
             }
         }
-        if let (Some(sa), Some(sb)) = (a.as_slice(), b.as_slice()) {
+        if let (Some(sa), Some(sb)) = (contiguous::as_slice(a), contiguous::as_slice(b)) {
             let v = crate::vectorized(
                 #[inline(always)]
                 || zip_map_slices(sa, sb, &f),
@@ -53,7 +53,7 @@ fn zip_map_slices<A: Clone, B: Clone, R>(a: &[A], b: &[B], f: &impl Fn(A, B) -> 
 
 /// Applies `f` to each element.
 pub(crate) fn map<A: Clone, R>(a: &ArrayD<A>, f: impl Fn(A) -> R) -> ArrayD<R> {
-    match a.as_slice() {
+    match contiguous::as_slice(a) {
         Some(s) => {
             let v = crate::vectorized(
                 #[inline(always)]
@@ -234,7 +234,7 @@ impl<T: Float> Tensor<T> {
             self.shape(),
             other.shape()
         );
-        if let (Some(a), Some(b)) = (self.data.as_slice_mut(), other.data.as_slice()) {
+        if let (Some(a), Some(b)) = (self.as_slice_mut(), other.as_slice()) {
             for (x, &y) in a.iter_mut().zip(b) {
                 *x += alpha * y;
             }
@@ -265,7 +265,7 @@ impl<T: Float> Tensor<T> {
             }
             return;
         }
-        if let (Some(a), Some(b)) = (self.data.as_slice_mut(), other.data.as_slice()) {
+        if let (Some(a), Some(b)) = (self.as_slice_mut(), other.as_slice()) {
             for (x, &y) in a.iter_mut().zip(b) {
                 *x += y;
             }

@@ -33,7 +33,7 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(t.to_vec(), vec![3.0, -6.0]);
     /// ```
     pub fn map_(&mut self, f: impl Fn(T) -> T) {
-        match self.data.as_slice_mut() {
+        match self.as_slice_mut() {
             Some(s) => crate::vectorized(
                 #[inline(always)]
                 || map_slice_(s, &f),
@@ -62,7 +62,7 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn zip_with_(&mut self, other: &Tensor<T>, op: &str, f: impl Fn(T, T) -> T) {
         if same_shape(self.shape(), other.shape()) {
-            if let (Some(a), Some(b)) = (self.data.as_slice_mut(), other.data.as_slice()) {
+            if let (Some(a), Some(b)) = (self.as_slice_mut(), other.as_slice()) {
                 crate::vectorized(
                     #[inline(always)]
                     || zip_with_slices(a, b, &f),

@@ -169,7 +169,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn sum(&self, axes: &[usize], keepdim: bool) -> Tensor<T> {
-        if let ([axis], Some(x)) = (axes, self.data.as_slice())
+        if let ([axis], Some(x)) = (axes, self.as_slice())
             && *axis < self.ndim()
         {
             return self.sum_contiguous_axis(x, *axis, keepdim);
@@ -195,8 +195,23 @@ impl<T: Float> Tensor<T> {
                 sum_rows(block, out_row);
             }
         }
-        let out_shape = reduced_shape(shape, &[axis], keepdim);
-        Tensor::from_vec(out, &out_shape).expect("reduced shape has outer·inner elements")
+        // The reduced shape on the stack (no allocation) for up to eight axes.
+        let mut dims = [0usize; 8];
+        let out_shape: Vec<usize>;
+        let out_shape: &[usize] = if shape.len() <= dims.len() {
+            let mut len = 0;
+            for (i, &d) in shape.iter().enumerate() {
+                if i != axis || keepdim {
+                    dims[len] = if i == axis { 1 } else { d };
+                    len += 1;
+                }
+            }
+            &dims[..len]
+        } else {
+            out_shape = reduced_shape(shape, &[axis], keepdim);
+            &out_shape
+        };
+        Tensor::from_vec(out, out_shape).expect("reduced shape has outer·inner elements")
     }
 
     /// Means over `axes`.
@@ -206,14 +221,13 @@ impl<T: Float> Tensor<T> {
     /// If an axis is out of range.
     #[track_caller]
     pub fn mean(&self, axes: &[usize], keepdim: bool) -> Tensor<T> {
-        if let ([0], [count], Some(x), false) = (axes, self.shape(), self.data.as_slice(), keepdim)
-        {
+        if let ([0], [count], Some(x), false) = (axes, self.shape(), self.as_slice(), keepdim) {
             // The vector case below, without sorting the axes first.
             return Tensor::scalar(sum_slice(x) * (T::one() / T::from_usize(*count)));
         }
         let axes_n = normalize_axes("mean", axes, self.shape());
         let count: usize = axes_n.iter().map(|&a| self.shape()[a]).product();
-        if let ([0], [_], Some(x)) = (axes_n.as_slice(), self.shape(), self.data.as_slice()) {
+        if let ([0], [_], Some(x)) = (axes_n.as_slice(), self.shape(), self.as_slice()) {
             // A whole contiguous vector (a batch of losses): the sum `sum` computes for it,
             // times 1/n, without the intermediate tensor.
             let mean = sum_slice(x) * (T::one() / T::from_usize(count));

@@ -53,7 +53,7 @@ impl<T: Clone> Tensor<T> {
     }
 
     fn to_contiguous_vec(&self) -> Vec<T> {
-        match self.data.as_slice() {
+        match self.as_slice() {
             Some(s) => s.to_vec(),
             None => self.data.iter().cloned().collect(),
         }

@@ -180,7 +180,7 @@ impl<T: Clone> Tensor<T> {
 
     /// The elements in row-major order.
     pub fn to_vec(&self) -> Vec<T> {
-        match self.data.as_slice() {
+        match self.as_slice() {
             Some(s) => s.to_vec(),
             None => self.data.iter().cloned().collect(),
         }
@@ -411,6 +411,6 @@ impl<'de, T: Clone + Deserialize<'de>> Deserialize<'de> for Tensor<T> {
     }
 }
 
-mod contiguous;
+pub(crate) mod contiguous;
 #[cfg(test)]
 mod tests;

@@ -58,13 +58,25 @@ fn reductions() {
 
 #[test]
 fn contiguous_single_axis_sum_matches_the_general_path() {
-    let t = Tensor::<f64>::randn(&[3, 5, 4], &mut crate::Rng::seed_from_u64(9));
-    for axis in 0..3 {
-        for keepdim in [false, true] {
-            let fast = t.sum(&[axis], keepdim);
-            let general = t.fold_axes("sum", &[axis], keepdim, |d, a| d.sum_axis(a));
-            assert_eq!(fast.shape(), general.shape());
-            assert!(fast.allclose(&general, 1e-14, 1e-14), "axis {axis}");
+    // Shapes of 0-3 axes, and of 8 and 9 (the reduced shape is built on the stack up to 8).
+    let shapes: &[&[usize]] = &[
+        &[7],
+        &[3, 5, 4],
+        &[2, 1, 2, 1, 3, 1, 2, 2],
+        &[2, 1, 2, 1, 3, 1, 2, 2, 3],
+    ];
+    for &shape in shapes {
+        let t = Tensor::<f64>::randn(shape, &mut crate::Rng::seed_from_u64(9));
+        for axis in 0..shape.len() {
+            for keepdim in [false, true] {
+                let fast = t.sum(&[axis], keepdim);
+                let general = t.fold_axes("sum", &[axis], keepdim, |d, a| d.sum_axis(a));
+                assert_eq!(fast.shape(), general.shape(), "{shape:?} axis {axis}");
+                assert!(
+                    fast.allclose(&general, 1e-14, 1e-14),
+                    "{shape:?} axis {axis}"
+                );
+            }
         }
     }
     let long = Tensor::<f64>::arange(0.0, 1001.0, 1.0);

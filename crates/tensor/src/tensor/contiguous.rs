@@ -30,7 +30,7 @@ fn row_major_len(shape: &[usize], strides: &[isize]) -> Option<usize> {
 
 /// `a.as_slice()`, with the cheaper layout check.
 #[inline]
-pub(super) fn as_slice<T>(a: &ArrayD<T>) -> Option<&[T]> {
+pub(crate) fn as_slice<T>(a: &ArrayD<T>) -> Option<&[T]> {
     let len = row_major_len(a.shape(), a.strides())?;
     if len == 0 {
         return Some(&[]);
@@ -45,7 +45,7 @@ pub(super) fn as_slice<T>(a: &ArrayD<T>) -> Option<&[T]> {
 
 /// `a.as_slice_mut()`, with the cheaper layout check.
 #[inline]
-pub(super) fn as_slice_mut<T>(a: &mut ArrayD<T>) -> Option<&mut [T]> {
+pub(crate) fn as_slice_mut<T>(a: &mut ArrayD<T>) -> Option<&mut [T]> {
     let len = row_major_len(a.shape(), a.strides())?;
     if len == 0 {
         return Some(&mut []);
