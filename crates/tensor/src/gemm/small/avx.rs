@@ -3,7 +3,9 @@
 //! When the inner extent is at most [`STATIONARY_MAX_K`] (W1's forward products and input
 //! gradients: `k` = 3 to 9), the stationary kernel loads `B[0..k, cols]` once, for one or two
 //! vectors of columns at a time, and streams the rows of `A` past it: per row of `C`, `k`
-//! broadcasts, `k` multiply-adds per vector and a store, with no loop over `p` at all.
+//! broadcasts, `k` multiply-adds per vector and a store, with no loop over `p` at all. A `B`
+//! whose columns are not contiguous (`Wᵀ` in `x·Wᵀ`) is gathered in place, one instruction per
+//! vector, rather than copied first.
 //!
 //! Otherwise `C` is cut into register blocks of up to [`ROWS_WIDE`] rows by two
 //! vectors of columns (12 accumulators) or, when at most one vector of columns is left, up to
@@ -16,10 +18,12 @@
 //! increasing `p`.
 
 use std::arch::x86_64::{
-    __m256, __m256d, __m256i, _mm256_fmadd_pd, _mm256_fmadd_ps, _mm256_loadu_pd, _mm256_loadu_ps,
-    _mm256_loadu_si256, _mm256_maskload_pd, _mm256_maskload_ps, _mm256_maskstore_pd,
-    _mm256_maskstore_ps, _mm256_set1_pd, _mm256_set1_ps, _mm256_setzero_pd, _mm256_setzero_ps,
-    _mm256_storeu_pd, _mm256_storeu_ps,
+    __m128i, __m256, __m256d, __m256i, _mm_mullo_epi32, _mm_set1_epi32, _mm_setr_epi32,
+    _mm256_castsi256_pd, _mm256_castsi256_ps, _mm256_fmadd_pd, _mm256_fmadd_ps, _mm256_loadu_pd,
+    _mm256_loadu_ps, _mm256_loadu_si256, _mm256_mask_i32gather_pd, _mm256_mask_i32gather_ps,
+    _mm256_maskload_pd, _mm256_maskload_ps, _mm256_maskstore_pd, _mm256_maskstore_ps,
+    _mm256_mullo_epi32, _mm256_set1_epi32, _mm256_set1_pd, _mm256_set1_ps, _mm256_setr_epi32,
+    _mm256_setzero_pd, _mm256_setzero_ps, _mm256_storeu_pd, _mm256_storeu_ps,
 };
 
 use super::Product;
@@ -75,16 +79,73 @@ fn mask_f64(cols: usize) -> __m256i {
     unsafe { _mm256_loadu_si256(MASK_F64.as_ptr().add(4 - cols).cast()) }
 }
 
+/// The offsets `0, s, …, 7s` of an f32 vector's lanes along a stride `s`, as gather indices
+/// (the caller checks that `7s` fits).
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn offsets_f32(stride: isize) -> __m256i {
+    _mm256_mullo_epi32(
+        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+        _mm256_set1_epi32(stride as i32),
+    )
+}
+
+/// As [`offsets_f32`] for the four lanes of an f64 vector.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn offsets_f64(stride: isize) -> __m128i {
+    _mm_mullo_epi32(_mm_setr_epi32(0, 1, 2, 3), _mm_set1_epi32(stride as i32))
+}
+
+/// The lanes of `mask` of an f32 vector from `base` at the `offsets`, zero elsewhere.
+///
+/// # Safety
+///
+/// The CPU must support AVX2, and every selected `base + offset` be readable.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn gather_f32(base: *const f32, offsets: __m256i, mask: __m256i) -> __m256 {
+    // SAFETY: the caller's contract; unselected lanes are not read.
+    unsafe {
+        _mm256_mask_i32gather_ps::<4>(
+            _mm256_setzero_ps(),
+            base,
+            offsets,
+            _mm256_castsi256_ps(mask),
+        )
+    }
+}
+
+/// As [`gather_f32`] for an f64 vector.
+///
+/// # Safety
+///
+/// As for [`gather_f32`].
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn gather_f64(base: *const f64, offsets: __m128i, mask: __m256i) -> __m256d {
+    // SAFETY: the caller's contract; unselected lanes are not read.
+    unsafe {
+        _mm256_mask_i32gather_pd::<8>(
+            _mm256_setzero_pd(),
+            base,
+            offsets,
+            _mm256_castsi256_pd(mask),
+        )
+    }
+}
+
 macro_rules! kernel {
     ($name:ident, $block:ident, $stationary:ident, $stream:ident, $rows:ident, $t:ty, $vec:ty, $lanes:expr,
      $mask:ident, $zero:ident, $set1:ident, $fmadd:ident, $loadu:ident, $storeu:ident,
-     $maskload:ident, $maskstore:ident) => {
+     $maskload:ident, $maskstore:ident, $offsets:ident, $gather:ident) => {
         /// `C = A·B` for the product `p` describes (see [`Product`]).
         ///
         /// # Safety
         ///
         /// The CPU must support AVX2 and FMA, and `p` must describe valid arrays: `A`, `B`
-        /// readable, `C` writable and aliasing neither, `B` with unit column stride.
+        /// readable, `C` writable and aliasing neither, `B` with unit column stride unless
+        /// the stationary kernel runs, and then with `n·bcs` within `i32`.
         #[target_feature(enable = "avx2,fma")]
         pub(super) unsafe fn $name(p: &Product<$t>) {
             if stationary_fits(p.k, p.acs, p.ccs) {
@@ -105,6 +166,7 @@ macro_rules! kernel {
                 }
                 return;
             }
+            debug_assert_eq!(p.bcs, 1);
             let mut j0 = 0;
             while j0 < p.n {
                 let cols = p.n - j0;
@@ -239,26 +301,41 @@ macro_rules! kernel {
         /// As for the kernel, with `p.k == K`, `p.acs == 1` (or `K == 1`) and `p.ccs == 1`.
         #[target_feature(enable = "avx2,fma")]
         unsafe fn $stationary<const K: usize>(p: &Product<$t>) {
+            let offsets = $offsets(p.bcs);
+            let full = $mask($lanes);
             let mut j0 = 0;
             while j0 < p.n {
                 let cols = p.n - j0;
                 // SAFETY: rows 0..K = k of `B`; columns j0..j0 + lanes + last <= n (the
-                // second vector masked), or j0..j0 + cols = n (masked).
+                // second vector masked), or j0..j0 + cols = n (masked). With `bcs != 1`
+                // every offset fits the gathers' indices (`gathers_b`).
                 unsafe {
+                    let row = |q: usize| p.b.offset(q as isize * p.brs + j0 as isize * p.bcs);
                     if cols > $lanes {
                         let last = (cols - $lanes).min($lanes);
                         let mask = $mask(last);
-                        let y: [[$vec; 2]; K] = std::array::from_fn(|q| {
-                            let b = p.b.offset(q as isize * p.brs).add(j0);
-                            [$loadu(b), $maskload(b.add($lanes), mask)]
-                        });
+                        let second = $lanes * p.bcs;
+                        let y: [[$vec; 2]; K] = if p.bcs == 1 {
+                            std::array::from_fn(|q| {
+                                [$loadu(row(q)), $maskload(row(q).add($lanes), mask)]
+                            })
+                        } else {
+                            std::array::from_fn(|q| {
+                                [
+                                    $gather(row(q), offsets, full),
+                                    $gather(row(q).offset(second), offsets, mask),
+                                ]
+                            })
+                        };
                         $stream::<K, 2, STREAM_ROWS_WIDE>(p, &y, j0, mask);
                         j0 += 2 * $lanes;
                     } else {
                         let mask = $mask(cols);
-                        let y: [[$vec; 1]; K] = std::array::from_fn(|q| {
-                            [$maskload(p.b.offset(q as isize * p.brs).add(j0), mask)]
-                        });
+                        let y: [[$vec; 1]; K] = if p.bcs == 1 {
+                            std::array::from_fn(|q| [$maskload(row(q), mask)])
+                        } else {
+                            std::array::from_fn(|q| [$gather(row(q), offsets, mask)])
+                        };
                         $stream::<K, 1, STREAM_ROWS_NARROW>(p, &y, j0, mask);
                         j0 += $lanes;
                     }
@@ -357,7 +434,9 @@ kernel!(
     _mm256_loadu_ps,
     _mm256_storeu_ps,
     _mm256_maskload_ps,
-    _mm256_maskstore_ps
+    _mm256_maskstore_ps,
+    offsets_f32,
+    gather_f32
 );
 kernel!(
     kernel_f64,
@@ -375,5 +454,7 @@ kernel!(
     _mm256_loadu_pd,
     _mm256_storeu_pd,
     _mm256_maskload_pd,
-    _mm256_maskstore_pd
+    _mm256_maskstore_pd,
+    offsets_f64,
+    gather_f64
 );

@@ -74,8 +74,10 @@ pub(super) fn small_into<T: Float>(
 }
 
 /// One product for the AVX kernels: `C = A·B` with `A` `[m, k]` at `a` (strides `ars`,
-/// `acs`), `B` `[k, n]` at `b` (row stride `brs`, unit column stride) and `C` `[m, n]` at `c`
-/// (strides `crs`, `ccs`); strides in elements, possibly negative.
+/// `acs`), `B` `[k, n]` at `b` (strides `brs`, `bcs`) and `C` `[m, n]` at `c` (strides
+/// `crs`, `ccs`); strides in elements, possibly negative. `bcs` is 1 except for the
+/// stationary kernel, which gathers the columns of a `B` whose rows are not contiguous
+/// ([`gathers_b`]).
 #[cfg(target_arch = "x86_64")]
 struct Product<T> {
     m: usize,
@@ -86,6 +88,7 @@ struct Product<T> {
     acs: isize,
     b: *const T,
     brs: isize,
+    bcs: isize,
     c: *mut T,
     crs: isize,
     ccs: isize,
@@ -104,6 +107,7 @@ impl<T> Product<T> {
             acs: self.acs,
             b: self.b.cast(),
             brs: self.brs,
+            bcs: self.bcs,
             c: self.c.cast(),
             crs: self.crs,
             ccs: self.ccs,
@@ -130,10 +134,15 @@ fn direct<T: Float>(
     }
     let (m, k) = a.dim();
     let n = b.dim().1;
+    // A stride along an axis of length 1 is never used: call it 1 for the kernels' choices.
+    let acs = if k == 1 { 1 } else { a.strides()[1] };
+    let ccs = if unit_columns(&c) { 1 } else { c.strides()[1] };
     let mut stack = [MaybeUninit::<T>::uninit(); STACK_B];
     let mut heap = Vec::new();
-    let (b_ptr, brs) = if unit_columns(&b) {
-        (b.as_ptr(), b.strides()[0])
+    let (b_ptr, brs, bcs) = if unit_columns(&b) {
+        (b.as_ptr(), b.strides()[0], 1)
+    } else if gathers_b(&b, acs, ccs) {
+        (b.as_ptr(), b.strides()[0], b.strides()[1])
     } else {
         let buffer = if k * n <= STACK_B {
             &mut stack[..k * n]
@@ -142,12 +151,9 @@ fn direct<T: Float>(
             &mut heap[..]
         };
         copy_rows(b, buffer);
-        (buffer.as_ptr().cast::<T>(), n as isize)
+        (buffer.as_ptr().cast::<T>(), n as isize, 1)
     };
     let mut c = c;
-    // A stride along an axis of length 1 is never used: call it 1 for the kernels' choices.
-    let acs = if k == 1 { 1 } else { a.strides()[1] };
-    let ccs = if unit_columns(&c) { 1 } else { c.strides()[1] };
     let product = Product {
         m,
         n,
@@ -157,6 +163,7 @@ fn direct<T: Float>(
         acs,
         b: b_ptr,
         brs,
+        bcs,
         c: c.as_mut_ptr(),
         crs: c.strides()[0],
         ccs,
@@ -165,7 +172,8 @@ fn direct<T: Float>(
         // SAFETY: `T` is `f32`, so the casts keep the pointers' meaning. `a` and `c` come
         // from live views of shapes [m, k] and [m, n] with their strides; `b` from a live
         // view of [k, n] with unit column stride, or from the row-major copy above that lives
-        // to the end of this function; `c` is borrowed mutably, so it aliases neither. The
+        // to the end of this function, or with column stride `bcs` that `gathers_b` checked;
+        // `c` is borrowed mutably, so it aliases neither. The
         // caller (`small_into`) checked that the CPU has AVX2 and FMA.
         unsafe { avx::kernel_f32(&product.cast()) }
     } else {
@@ -178,6 +186,20 @@ fn direct<T: Float>(
 #[cfg(target_arch = "x86_64")]
 fn unit_columns<S: ndarray::RawData>(x: &ndarray::ArrayBase<S, ndarray::Ix2>) -> bool {
     x.strides()[1] == 1 || x.dim().1 <= 1
+}
+
+/// Whether the stationary kernel reads `b` (without contiguous rows) in place, gathering
+/// each row segment with one instruction (`x·Wᵀ`: `B`'s columns are `W`'s rows), instead
+/// of a copy of `b` first: when it runs at all (`A`'s column stride `acs`, `C`'s `ccs`), and
+/// every offset it gathers fits the gathers' 32-bit indices.
+#[cfg(target_arch = "x86_64")]
+fn gathers_b<T: Float>(b: &ArrayView2<'_, T>, acs: isize, ccs: isize) -> bool {
+    let (k, n) = b.dim();
+    let bcs = b.strides()[1];
+    avx::stationary_fits(k, acs, ccs)
+        && bcs
+            .checked_mul(n as isize)
+            .is_some_and(|span| i32::try_from(span).is_ok() && i32::try_from(-span).is_ok())
 }
 
 /// Writes `b` row-major into `buffer` (`b.len()` elements).
@@ -224,7 +246,8 @@ fn flip_is_cheaper<T: Float>(
 /// store and some loop overhead. The block kernel: at each `p`, per register block a load of
 /// `B` per vector and some loop overhead, per row a broadcast and a multiply-add per vector,
 /// plus a fixed cost per block; element-wise stores when `C`'s rows are not contiguous.
-/// Either way a copy of `B` first when its rows are not contiguous.
+/// Either way a copy of `B` first when its rows are not contiguous, unless the stationary
+/// kernel gathers them ([`gathers_b`]).
 #[cfg(target_arch = "x86_64")]
 fn cost<T: Float>(lanes: usize, m: usize, acs: isize, b: &ArrayView2<'_, T>, ccs: isize) -> usize {
     let (k, n) = b.dim();
@@ -232,6 +255,8 @@ fn cost<T: Float>(lanes: usize, m: usize, acs: isize, b: &ArrayView2<'_, T>, ccs
     let copy_b = if unit_columns(b) { 0 } else { 3 * k * n };
     let unit_ccs = ccs == 1 || n == 1;
     if avx::stationary_fits(k, acs, if unit_ccs { 1 } else { ccs }) {
+        // The stationary kernel gathers the rows of such a `B` in place, at no extra cost.
+        let copy_b = if gathers_b(b, acs, 1) { 0 } else { copy_b };
         return vectors * (m * (2 * k + 3) + 3 * k) + copy_b;
     }
     // All rows against one group of `nv` vectors of columns, in blocks of up to `rows`.
