@@ -136,7 +136,7 @@ unsafe fn gather_f64(base: *const f64, offsets: __m128i, mask: __m256i) -> __m25
 }
 
 macro_rules! kernel {
-    ($name:ident, $block:ident, $stationary:ident, $stream:ident, $rows:ident, $t:ty, $vec:ty, $lanes:expr,
+    ($name:ident, $block:ident, $step:ident, $stationary:ident, $stream:ident, $rows:ident, $t:ty, $vec:ty, $lanes:expr,
      $mask:ident, $zero:ident, $set1:ident, $fmadd:ident, $loadu:ident, $storeu:ident,
      $maskload:ident, $maskstore:ident, $offsets:ident, $gather:ident) => {
         /// `C = A·B` for the product `p` describes (see [`Product`]).
@@ -236,33 +236,30 @@ macro_rules! kernel {
             // below k of `A`), a row below k of `B`, and a column below j0 + (NV - 1)·lanes
             // + last <= n of `B` and `C`, the masked lanes excepted (the caller's contract).
             unsafe {
-                let a = p.a.offset(i0 as isize * p.ars);
-                // Opaque to the optimizer, so that it keeps one register per row and
-                // broadcasts from `row + col` in one instruction, rather than rebuilding
-                // each row's address from the previous one at every `p`.
-                let rows: [*const $t; RR] =
-                    std::hint::black_box(std::array::from_fn(|r| a.offset(r as isize * p.ars)));
                 let mut acc = [[$zero(); NV]; RR];
                 let mut b = p.b.add(j0);
-                let mut col = 0isize;
-                for _ in 0..p.k {
-                    let mut y = [$zero(); NV];
-                    for (v, yv) in y.iter_mut().enumerate() {
-                        let src = b.add(v * $lanes);
-                        *yv = if v + 1 < NV {
-                            $loadu(src)
-                        } else {
-                            $maskload(src, mask)
-                        };
+                if p.ars == 1 {
+                    // `A`'s rows are adjacent (`Gᵀ` in `Gᵀ·X`): one pointer runs down its
+                    // columns, the rows at fixed offsets from it.
+                    let mut a = p.a.add(i0);
+                    for _ in 0..p.k {
+                        $step(&mut acc, b, mask, |r| *a.add(r));
+                        a = a.offset(p.acs);
+                        b = b.offset(p.brs);
                     }
-                    for (row, sums) in rows.iter().zip(&mut acc) {
-                        let x = $set1(*row.offset(col));
-                        for (sum, &yv) in sums.iter_mut().zip(&y) {
-                            *sum = $fmadd(x, yv, *sum);
-                        }
+                } else {
+                    let a = p.a.offset(i0 as isize * p.ars);
+                    // Opaque to the optimizer, so that it keeps one register per row and
+                    // broadcasts from `row + col` in one instruction, rather than rebuilding
+                    // each row's address from the previous one at every `p`.
+                    let rows: [*const $t; RR] =
+                        std::hint::black_box(std::array::from_fn(|r| a.offset(r as isize * p.ars)));
+                    let mut col = 0isize;
+                    for _ in 0..p.k {
+                        $step(&mut acc, b, mask, |r| *rows[r].offset(col));
+                        b = b.offset(p.brs);
+                        col += p.acs;
                     }
-                    b = b.offset(p.brs);
-                    col += p.acs;
                 }
                 let c = p.c.offset(i0 as isize * p.crs + j0 as isize * p.ccs);
                 for (r, sums) in acc.iter().enumerate() {
@@ -286,6 +283,40 @@ macro_rules! kernel {
                                 *c.offset((v * $lanes + l) as isize * p.ccs) = x;
                             }
                         }
+                    }
+                }
+            }
+        }
+
+        /// One step of `p` for a register block: `acc[r][v] += x(r) · B[p, v-th vector]`,
+        /// with `B`'s row segment at `b` (the last vector `mask`ed) and `x(r)` the block's
+        /// `A[r, p]`.
+        ///
+        /// # Safety
+        ///
+        /// As for the kernel, with the row segment inside `B` and `x` reading inside `A`.
+        #[target_feature(enable = "avx2,fma")]
+        #[inline]
+        unsafe fn $step<const RR: usize, const NV: usize>(
+            acc: &mut [[$vec; NV]; RR],
+            b: *const $t,
+            mask: __m256i,
+            x: impl Fn(usize) -> $t,
+        ) {
+            // SAFETY: the caller's contract.
+            unsafe {
+                let y: [$vec; NV] = std::array::from_fn(|v| {
+                    let src = b.add(v * $lanes);
+                    if v + 1 < NV {
+                        $loadu(src)
+                    } else {
+                        $maskload(src, mask)
+                    }
+                });
+                for (r, sums) in acc.iter_mut().enumerate() {
+                    let x = $set1(x(r));
+                    for (sum, &yv) in sums.iter_mut().zip(&y) {
+                        *sum = $fmadd(x, yv, *sum);
                     }
                 }
             }
@@ -421,6 +452,7 @@ macro_rules! kernel {
 kernel!(
     kernel_f32,
     block_f32,
+    step_f32,
     stationary_f32,
     stream_f32,
     rows_f32,
@@ -441,6 +473,7 @@ kernel!(
 kernel!(
     kernel_f64,
     block_f64,
+    step_f64,
     stationary_f64,
     stream_f64,
     rows_f64,
