@@ -195,11 +195,15 @@ fn unit_columns<S: ndarray::RawData>(x: &ndarray::ArrayBase<S, ndarray::Ix2>) ->
 #[cfg(target_arch = "x86_64")]
 fn gathers_b<T: Float>(b: &ArrayView2<'_, T>, acs: isize, ccs: isize) -> bool {
     let (k, n) = b.dim();
-    let bcs = b.strides()[1];
-    avx::stationary_fits(k, acs, ccs)
-        && bcs
-            .checked_mul(n as isize)
-            .is_some_and(|span| i32::try_from(span).is_ok() && i32::try_from(-span).is_ok())
+    avx::stationary_fits(k, acs, ccs) && gather_offsets_fit(b.strides()[1], n)
+}
+
+/// Whether the offsets `±bcs·n` fit the gathers' 32-bit indices.
+#[cfg(target_arch = "x86_64")]
+fn gather_offsets_fit(bcs: isize, n: usize) -> bool {
+    bcs.unsigned_abs()
+        .checked_mul(n)
+        .is_some_and(|span| span <= i32::MAX as usize)
 }
 
 /// Writes `b` row-major into `buffer` (`b.len()` elements).
@@ -224,23 +228,33 @@ fn copy_rows<T: Float>(b: ArrayView2<'_, T>, buffer: &mut [MaybeUninit<T>]) {
 }
 
 /// Whether the kernel does less work on `Cᵀ = Bᵀ·Aᵀ` than on `C = A·B`, by [`cost`].
+///
+/// Not when the rows of `C` fill whole vectors, are contiguous, and `B` needs no copy: then
+/// `C = A·B` runs the fewest multiply-adds with no copy, and the two estimates are skipped
+/// (they cost a tenth of W1's smallest products).
 #[cfg(target_arch = "x86_64")]
 fn flip_is_cheaper<T: Float>(
     a: &ArrayView2<'_, T>,
     b: &ArrayView2<'_, T>,
     c: &ArrayViewMut2<'_, T>,
 ) -> bool {
-    let lanes = 32 / size_of::<T>();
-    let (m, n) = c.dim();
-    // The flipped problem's `A` is `Bᵀ`, whose column stride is `B`'s row stride; likewise
-    // for `C`.
-    let normal = cost(lanes, m, a.strides()[1], b, c.strides()[1]);
-    let flipped = cost(lanes, n, b.strides()[0], &a.t(), c.strides()[0]);
+    let (m, k) = a.dim();
+    let n = b.dim().1;
+    let (a_s, b_s, c_s) = (a.strides(), b.strides(), c.strides());
+    if n % (32 / size_of::<T>()) == 0
+        && c_s[1] == 1
+        && (b_s[1] == 1 || gathers_b(b, a_s[1], c_s[1]))
+    {
+        return false;
+    }
+    // The flipped problem's `A` is `Bᵀ`, whose column stride is `B`'s row stride, its `B` is
+    // `Aᵀ` (row stride `A`'s column stride, column stride `A`'s row stride); likewise `C`.
+    let normal = cost::<T>([m, k, n], a_s[1], b_s[1], c_s[1]);
+    let flipped = cost::<T>([n, k, m], b_s[0], a_s[0], c_s[0]);
     flipped < normal
 }
 
-/// About how many instructions the AVX kernels run for `[m, k]·[k, n]` (`b`) with `lanes`
-/// elements per vector, when `A`'s column stride is `acs` and `C`'s is `ccs`.
+/// About how many instructions the AVX kernels run for `[m, k]·[k, n]` in `T`, when `A`'s column stride is `acs`, `B`'s `bcs` and `C`'s `ccs`.
 ///
 /// The stationary kernel: per vector of columns and row, `k` broadcasts and multiply-adds, a
 /// store and some loop overhead. The block kernel: at each `p`, per register block a load of
@@ -249,16 +263,21 @@ fn flip_is_cheaper<T: Float>(
 /// Either way a copy of `B` first when its rows are not contiguous, unless the stationary
 /// kernel gathers them ([`gathers_b`]).
 #[cfg(target_arch = "x86_64")]
-fn cost<T: Float>(lanes: usize, m: usize, acs: isize, b: &ArrayView2<'_, T>, ccs: isize) -> usize {
-    let (k, n) = b.dim();
+fn cost<T>([m, k, n]: [usize; 3], acs: isize, bcs: isize, ccs: isize) -> usize {
+    let lanes = 32 / size_of::<T>();
     let vectors = n.div_ceil(lanes);
-    let copy_b = if unit_columns(b) { 0 } else { 3 * k * n };
+    let unit_bcs = bcs == 1 || n <= 1;
     let unit_ccs = ccs == 1 || n == 1;
     if avx::stationary_fits(k, acs, if unit_ccs { 1 } else { ccs }) {
         // The stationary kernel gathers the rows of such a `B` in place, at no extra cost.
-        let copy_b = if gathers_b(b, acs, 1) { 0 } else { copy_b };
+        let copy_b = if unit_bcs || gather_offsets_fit(bcs, n) {
+            0
+        } else {
+            3 * k * n
+        };
         return vectors * (m * (2 * k + 3) + 3 * k) + copy_b;
     }
+    let copy_b = if unit_bcs { 0 } else { 3 * k * n };
     // All rows against one group of `nv` vectors of columns, in blocks of up to `rows`.
     let group = |nv: usize, rows: usize| {
         let blocks = m.div_ceil(rows);
