@@ -1,8 +1,8 @@
 //! Matrix products: 2-D, batched 3-D, and a 2-D operand broadcast over a batch.
 
-use ndarray::{Array2, Array3, ArrayView2, Ix2, Ix3};
+use ndarray::{Array2, Array3, ArrayView2, Ix3};
 
-use crate::gemm::{Kernel, matmul_into, matmul_into_with, matmul_new};
+use crate::gemm::{Kernel, matmul_into, matmul_into_with, matmul_new, view2};
 use crate::{Float, Tensor};
 
 impl<T: Float> Tensor<T> {
@@ -66,7 +66,7 @@ impl<T: Float> Tensor<T> {
     }
 
     fn view2(&self) -> ArrayView2<'_, T> {
-        self.data.view().into_dimensionality::<Ix2>().expect("2-d")
+        view2(&self.data)
     }
 
     /// `self × otherᵀ` for 2-D operands without materializing the transpose.

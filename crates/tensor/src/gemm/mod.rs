@@ -13,13 +13,14 @@
 //! the `small matmul` group of `benches/tensor.rs`, which times both kernels in one run.
 //!
 //! This module holds the crate's only `unsafe` code: [`gemm::gemm`] takes raw pointers and
-//! strides, and the small kernel uses AVX2/FMA intrinsics behind a run-time CPU check.
+//! strides, the small kernel uses AVX2/FMA intrinsics behind a run-time CPU check, and
+//! [`view2`] builds a 2-D view from a pointer, shape and strides.
 
 #![allow(unsafe_code)]
 
 use std::any::TypeId;
 
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, linalg::general_mat_mul};
+use ndarray::{Array2, ArrayD, ArrayView2, ArrayViewMut2, ShapeBuilder, linalg::general_mat_mul};
 
 use crate::Float;
 use crate::threads::{PARALLEL_MIN_FLOPS, pool};
@@ -90,6 +91,30 @@ fn route<T: Float>(m: usize, n: usize, k: usize, kernel: Kernel) -> Route {
 
 fn is_f32_or_f64<T: Float>() -> bool {
     TypeId::of::<T>() == TypeId::of::<f32>() || TypeId::of::<T>() == TypeId::of::<f64>()
+}
+
+/// The 2-D view of 2-D data `x`, without ndarray's general conversion of dimensions (which
+/// cost a small product a tenth of its instructions).
+///
+/// # Panics
+///
+/// If `x` is not 2-D.
+pub(crate) fn view2<T>(x: &ArrayD<T>) -> ArrayView2<'_, T> {
+    if let ([m, n], &[rs, cs]) = (x.shape(), x.strides())
+        && rs >= 0
+        && cs >= 0
+    {
+        // SAFETY: the shape and (non-negative) strides are those of `x`, a live array
+        // borrowed for the lifetime of the view, and the pointer is that of its first
+        // element: the view sees exactly `x`'s elements, which `x` keeps alive and which
+        // cannot be mutated while it is borrowed.
+        return unsafe {
+            ArrayView2::from_shape_ptr((*m, *n).strides((rs as usize, cs as usize)), x.as_ptr())
+        };
+    }
+    x.view()
+        .into_dimensionality()
+        .expect("view2: the array is not 2-D")
 }
 
 /// `a · b` in a new row-major array. When the kernel that will run writes every element of
@@ -394,6 +419,32 @@ mod tests {
         let mut c = Array2::from_elem((a.dim().0, b.dim().1), f64::NAN);
         matmul_into_with(a.view(), b.view(), c.view_mut(), Kernel::Small);
         c
+    }
+
+    #[test]
+    fn view2_is_the_general_conversion() {
+        use ndarray::{ArrayD, Ix2, s};
+        let x = Array2::from_shape_fn((4, 6), |(i, j)| (10 * i + j) as f64).into_dyn();
+        // Arrays in every layout a tensor can hold: row-major, transposed, stepped, with a
+        // negative stride (the general conversion's fallback), and empty.
+        let slicers: [fn(&mut ArrayD<f64>); 5] = [
+            |v| v.slice_collapse(s![.., ..]),
+            |v| v.slice_collapse(s![1..4;2, ..;3]),
+            |v| v.slice_collapse(s![..;-1, 1..]),
+            |v| v.slice_collapse(s![..;2, ..;-2]),
+            |v| v.slice_collapse(s![.., 2..2]),
+        ];
+        for base in [x.clone(), x.clone().reversed_axes()] {
+            for slice in slicers {
+                let mut v = base.clone();
+                slice(&mut v);
+                let fast = view2(&v);
+                let general = v.view().into_dimensionality::<Ix2>().unwrap();
+                assert_eq!(fast, general);
+                assert_eq!(fast.strides(), general.strides());
+                assert_eq!(fast.as_ptr(), general.as_ptr());
+            }
+        }
     }
 
     #[test]
