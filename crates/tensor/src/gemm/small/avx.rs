@@ -28,6 +28,8 @@ use std::arch::x86_64::{
 
 use super::Product;
 
+mod pairs;
+
 /// Rows of `C` per block spanning two vectors of columns: 12 accumulators, the two vectors of
 /// `B`, a broadcast element of `A` and the edge mask fill the 16 vector registers.
 pub(super) const ROWS_WIDE: usize = 6;
@@ -136,7 +138,7 @@ unsafe fn gather_f64(base: *const f64, offsets: __m128i, mask: __m256i) -> __m25
 }
 
 macro_rules! kernel {
-    ($name:ident, $block:ident, $step:ident, $stationary:ident, $stream:ident, $rows:ident, $t:ty, $vec:ty, $lanes:expr,
+    ($name:ident, $pairs:ident, $block:ident, $step:ident, $stationary:ident, $stream:ident, $rows:ident, $t:ty, $vec:ty, $lanes:expr,
      $mask:ident, $zero:ident, $set1:ident, $fmadd:ident, $loadu:ident, $storeu:ident,
      $maskload:ident, $maskstore:ident, $offsets:ident, $gather:ident) => {
         /// `C = A·B` for the product `p` describes (see [`Product`]).
@@ -148,6 +150,24 @@ macro_rules! kernel {
         /// the stationary kernel runs, and then with `n·bcs` within `i32`.
         #[target_feature(enable = "avx2,fma")]
         pub(super) unsafe fn $name(p: &Product<$t>) {
+            if stationary_fits(p.k, p.acs, p.ccs) && 2 * p.n <= $lanes {
+                // SAFETY: as below, with `C` at most half a vector wide.
+                unsafe {
+                    match p.k {
+                        1 => pairs::$pairs::<1>(p),
+                        2 => pairs::$pairs::<2>(p),
+                        3 => pairs::$pairs::<3>(p),
+                        4 => pairs::$pairs::<4>(p),
+                        5 => pairs::$pairs::<5>(p),
+                        6 => pairs::$pairs::<6>(p),
+                        7 => pairs::$pairs::<7>(p),
+                        8 => pairs::$pairs::<8>(p),
+                        9 => pairs::$pairs::<9>(p),
+                        _ => pairs::$pairs::<10>(p),
+                    }
+                }
+                return;
+            }
             if stationary_fits(p.k, p.acs, p.ccs) {
                 // SAFETY: the caller's contract, and `stationary_fits` checked the rest.
                 unsafe {
@@ -451,6 +471,7 @@ macro_rules! kernel {
 
 kernel!(
     kernel_f32,
+    pairs_f32,
     block_f32,
     step_f32,
     stationary_f32,
@@ -472,6 +493,7 @@ kernel!(
 );
 kernel!(
     kernel_f64,
+    pairs_f64,
     block_f64,
     step_f64,
     stationary_f64,

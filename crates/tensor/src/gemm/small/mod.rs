@@ -10,16 +10,19 @@
 //!
 //! On x86-64 CPUs with AVX2 and FMA (detected at run time, as the release build targets plain
 //! x86-64) that loop is written with intrinsics in [`avx`] (LLVM does not vectorize
-//! accumulators that stay in registers), as two kernels: a stationary one for inner extents up
-//! to 10 (W1's forward products and input gradients), which loads `B` once and streams the
-//! rows of `A` past it, and a block one for longer ones (the weight gradients). `A[i, p]` is
-//! broadcast straight from `A`, `B`'s row segments are vector loads, and `C` is written in
-//! place whatever its strides. Vectors run along the rows of `C`, so a narrow `C` wastes lanes: when the cost
-//! model [`flip_is_cheaper`] says so, the kernel solves `Cᵀ = Bᵀ·Aᵀ` instead (W1's weight
-//! gradient `[8, 120] · [120, 4]` becomes `[4, 120] · [120, 8]`, half the multiply-adds).
-//! Each element is the same chain of fused multiply-adds either way, since
-//! `fma(x, y, s) = fma(y, x, s)` exactly. `B` needs contiguous rows; otherwise (`x·Wᵀ`, where
-//! it is the small weight) it is first copied, to the stack when it is small.
+//! accumulators that stay in registers), as three kernels: a stationary one for inner extents
+//! up to 10 (W1's forward products and input gradients), which loads `B` once and streams the
+//! rows of `A` past it; its paired variant for outputs at most half a vector wide (W1's last
+//! layer, `n = 3`), where two rows of `C` share a vector; and a block one for longer inner
+//! extents (the weight gradients). `A[i, p]` is broadcast straight from `A`, `B`'s row
+//! segments are vector loads, and `C` is written in place whatever its strides. Vectors run
+//! along the rows of `C`, so a narrow `C` wastes lanes: when the cost model
+//! [`flip_is_cheaper`] says so, the kernel solves `Cᵀ = Bᵀ·Aᵀ` instead (W1's weight gradient
+//! `[8, 120] · [120, 4]` becomes `[4, 120] · [120, 8]`, half the multiply-adds). Each element
+//! is the same chain of fused multiply-adds either way, since `fma(x, y, s) = fma(y, x, s)`
+//! exactly. The block kernel needs `B` with contiguous rows; otherwise (`x·Wᵀ`, where it is
+//! the small weight) the stationary kernels gather `B`'s rows in place, and the block kernel
+//! copies `B` first, to the stack when it is small.
 //!
 //! Elsewhere the portable path in [`portable`] runs.
 
@@ -257,7 +260,7 @@ fn flip_is_cheaper<T: Float>(
 /// About how many instructions the AVX kernels run for `[m, k]·[k, n]` in `T`, when `A`'s column stride is `acs`, `B`'s `bcs` and `C`'s `ccs`.
 ///
 /// The stationary kernel: per vector of columns and row, `k` broadcasts and multiply-adds, a
-/// store and some loop overhead. The block kernel: at each `p`, per register block a load of
+/// store and some loop overhead (about half that per row when two rows share a vector). The block kernel: at each `p`, per register block a load of
 /// `B` per vector and some loop overhead, per row a broadcast and a multiply-add per vector,
 /// plus a fixed cost per block; element-wise stores when `C`'s rows are not contiguous.
 /// Either way a copy of `B` first when its rows are not contiguous, unless the stationary
@@ -275,6 +278,11 @@ fn cost<T>([m, k, n]: [usize; 3], acs: isize, bcs: isize, ccs: isize) -> usize {
         } else {
             3 * k * n
         };
+        if 2 * n <= lanes {
+            // The paired kernel: per pair of rows, `k` in-lane broadcasts and multiply-adds,
+            // a load per run of `lanes / 2`, three stores and the loop.
+            return m * (5 * k + 24) / 4 + 3 * k + copy_b;
+        }
         return vectors * (m * (2 * k + 3) + 3 * k) + copy_b;
     }
     let copy_b = if unit_bcs { 0 } else { 3 * k * n };

@@ -14,14 +14,21 @@ enum Layout {
     Columns,
     /// Every other row and column of a row-major array twice as large (no unit stride).
     Spread,
+    /// A row-major array read backwards along both axes (negative strides).
+    Reversed,
 }
 
-const LAYOUTS: [Layout; 3] = [Layout::Rows, Layout::Columns, Layout::Spread];
+const LAYOUTS: [Layout; 4] = [
+    Layout::Rows,
+    Layout::Columns,
+    Layout::Spread,
+    Layout::Reversed,
+];
 
 /// The storage for an `[r, c]` matrix in `layout`, NaN everywhere the matrix does not reach.
 fn storage<T: Float>(r: usize, c: usize, layout: Layout) -> Array2<T> {
     match layout {
-        Layout::Rows => Array2::from_elem((r, c), T::nan()),
+        Layout::Rows | Layout::Reversed => Array2::from_elem((r, c), T::nan()),
         Layout::Columns => Array2::from_elem((c, r), T::nan()),
         Layout::Spread => Array2::from_elem((2 * r, 2 * c), T::nan()),
     }
@@ -32,6 +39,7 @@ fn view<T: Float>(x: &Array2<T>, layout: Layout) -> ArrayView2<'_, T> {
         Layout::Rows => x.view(),
         Layout::Columns => x.t(),
         Layout::Spread => x.slice(s![..;2, ..;2]),
+        Layout::Reversed => x.slice(s![..;-1, ..;-1]),
     }
 }
 
@@ -40,6 +48,7 @@ fn view_mut<T: Float>(x: &mut Array2<T>, layout: Layout) -> ArrayViewMut2<'_, T>
         Layout::Rows => x.view_mut(),
         Layout::Columns => x.view_mut().reversed_axes(),
         Layout::Spread => x.slice_mut(s![..;2, ..;2]),
+        Layout::Reversed => x.slice_mut(s![..;-1, ..;-1]),
     }
 }
 
@@ -125,12 +134,13 @@ fn every_element_is_the_ordered_fma_chain_bitwise() {
             }
         }
     }
-    // Widths on both sides of one and two vectors (4 f64, 8 f32 lanes), row counts on both
-    // sides of the register blocks (4, 6 and 9 rows), inner extents on both sides of the
-    // stationary kernel's limit (10) and long ones, each in every layout.
-    for m in [1, 2, 5, 6, 7, 8, 9, 13, 17] {
-        for n in [1, 3, 4, 5, 7, 8, 9, 12, 16, 17, 25] {
-            for k in [1, 2, 9, 10, 11, 64] {
+    // Widths on both sides of half a vector, one and two vectors (4 f64, 8 f32 lanes), row
+    // counts on both sides of the register blocks (pairs, 4, 6 and 9 rows), inner extents on
+    // both sides of the stationary kernel's limit (10), of the paired kernel's runs of four
+    // and two, and long ones, each in every layout.
+    for m in [1, 2, 3, 5, 6, 7, 8, 9, 13, 17] {
+        for n in [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 17, 25] {
+            for k in [1, 2, 3, 5, 9, 10, 11, 64] {
                 for la in LAYOUTS {
                     for lb in LAYOUTS {
                         for lc in LAYOUTS {
