@@ -408,10 +408,16 @@ macro_rules! kernel {
             j0: usize,
             mask: __m256i,
         ) {
-            // Behind an opaque pointer, `B` is read from memory by the multiply-adds (a
-            // memory operand each, at no extra instruction) instead of occupying registers
-            // that the accumulators need.
-            let y = std::hint::black_box(y as *const [[$vec; NV]; K]);
+            // When `B` and the accumulators take at most half the vector registers, `B`
+            // stays in registers. Otherwise, behind an opaque pointer, it is read from memory
+            // by the multiply-adds (a memory operand each, at no extra instruction) instead
+            // of occupying registers that the accumulators need.
+            let y = y as *const [[$vec; NV]; K];
+            let y = if (K + R) * NV <= 8 {
+                y
+            } else {
+                std::hint::black_box(y)
+            };
             let mut i0 = 0;
             // SAFETY: rows i0..i0 + R <= m, then single rows below m.
             unsafe {
