@@ -262,7 +262,17 @@ macro_rules! kernel {
                     // `A`'s rows are adjacent (`Gᵀ` in `Gᵀ·X`): one pointer runs down its
                     // columns, the rows at fixed offsets from it.
                     let mut a = p.a.add(i0);
-                    for _ in 0..p.k {
+                    // Two steps per iteration when the accumulators leave registers for both
+                    // steps' operands (with more, the compiler spills).
+                    let pairs = if RR * NV <= 8 { p.k / 2 } else { 0 };
+                    for _ in 0..pairs {
+                        for _ in 0..2 {
+                            $step(&mut acc, b, mask, |r| *a.add(r));
+                            a = a.offset(p.acs);
+                            b = b.offset(p.brs);
+                        }
+                    }
+                    for _ in 2 * pairs..p.k {
                         $step(&mut acc, b, mask, |r| *a.add(r));
                         a = a.offset(p.acs);
                         b = b.offset(p.brs);
@@ -421,7 +431,8 @@ macro_rules! kernel {
             let mut i0 = 0;
             // SAFETY: rows i0..i0 + R <= m, then single rows below m.
             unsafe {
-                while i0 + R <= p.m {
+                // A counted loop: cheaper to step than a comparison of `i0 + R` with `m`.
+                for _ in 0..p.m / R {
                     $rows::<K, NV, R>(p, y, i0, j0, mask);
                     i0 += R;
                 }

@@ -185,11 +185,12 @@ macro_rules! pairs {
                 // operands instead of occupying registers.
                 let y = std::hint::black_box(&y as *const [$vec; K]);
                 let mut i0 = 0;
-                while i0 + 2 * PAIRS <= p.m {
+                // Counted loops: cheaper to step than comparisons of `i0 + 2` with `m`.
+                for _ in 0..p.m / (2 * PAIRS) {
                     $step::<K, PAIRS>(p, y, i0, p.ars, mask, true);
                     i0 += 2 * PAIRS;
                 }
-                while i0 + 2 <= p.m {
+                for _ in 0..p.m % (2 * PAIRS) / 2 {
                     $step::<K, 1>(p, y, i0, p.ars, mask, true);
                     i0 += 2;
                 }
