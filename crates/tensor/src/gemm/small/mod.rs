@@ -266,6 +266,7 @@ fn flip_is_cheaper<T: Float>(
 /// Either way a copy of `B` first when its rows are not contiguous, unless the stationary
 /// kernel gathers them ([`gathers_b`]).
 #[cfg(target_arch = "x86_64")]
+#[inline(always)]
 fn cost<T>([m, k, n]: [usize; 3], acs: isize, bcs: isize, ccs: isize) -> usize {
     let lanes = 32 / size_of::<T>();
     let vectors = n.div_ceil(lanes);
