@@ -5,30 +5,33 @@
 //! vectors of columns at a time, and streams the rows of `A` past it: per row of `C`, `k`
 //! broadcasts, `k` multiply-adds per vector and a store, with no loop over `p` at all. A `B`
 //! whose columns are not contiguous (`Wᵀ` in `x·Wᵀ`) is gathered in place, one instruction per
-//! vector, rather than copied first.
+//! vector, rather than copied first. When `C` is at most half a vector wide, the paired
+//! variant in [`pairs`] puts two rows of `C` in one vector instead.
 //!
 //! Otherwise `C` is cut into register blocks of up to [`ROWS_WIDE`] rows by two
 //! vectors of columns (12 accumulators) or, when at most one vector of columns is left, up to
 //! [`ROWS_NARROW`] rows by one vector. A block lives in registers while `p` runs over the
 //! inner extent: `B[p, cols]` is loaded (the last vector masked at the right edge, so nothing
 //! is read or written past column `n`), each `A[i, p]` broadcast straight from `A` whatever its
-//! strides, and one multiply-add per row and vector accumulates it.
+//! strides, and one multiply-add per row and vector accumulates it. When `A` is column-major
+//! (`Gᵀ` in `Gᵀ·X`), one pointer walks its columns, the block's rows at fixed offsets.
 //!
 //! Either way every `C[i, j]` is `fma(A[i, k-1], B[k-1, j], … fma(A[i, 0], B[0, j], 0))`, in
 //! increasing `p`.
 
 use std::arch::x86_64::{
-    __m128i, __m256, __m256d, __m256i, _mm_mullo_epi32, _mm_set1_epi32, _mm_setr_epi32,
-    _mm256_castsi256_pd, _mm256_castsi256_ps, _mm256_fmadd_pd, _mm256_fmadd_ps, _mm256_loadu_pd,
-    _mm256_loadu_ps, _mm256_loadu_si256, _mm256_mask_i32gather_pd, _mm256_mask_i32gather_ps,
+    __m256, __m256d, __m256i, _mm256_fmadd_pd, _mm256_fmadd_ps, _mm256_loadu_pd, _mm256_loadu_ps,
     _mm256_maskload_pd, _mm256_maskload_ps, _mm256_maskstore_pd, _mm256_maskstore_ps,
-    _mm256_mullo_epi32, _mm256_set1_epi32, _mm256_set1_pd, _mm256_set1_ps, _mm256_setr_epi32,
-    _mm256_setzero_pd, _mm256_setzero_ps, _mm256_storeu_pd, _mm256_storeu_ps,
+    _mm256_set1_pd, _mm256_set1_ps, _mm256_setzero_pd, _mm256_setzero_ps, _mm256_storeu_pd,
+    _mm256_storeu_ps,
 };
 
 use super::Product;
 
+mod lanes;
 mod pairs;
+
+use lanes::{gather_f32, gather_f64, mask_f32, mask_f64, offsets_f32, offsets_f64};
 
 /// Rows of `C` per block spanning two vectors of columns: 12 accumulators, the two vectors of
 /// `B`, a broadcast element of `A` and the edge mask fill the 16 vector registers.
@@ -52,89 +55,6 @@ const STREAM_ROWS_NARROW: usize = 4;
 /// and `C` be contiguous so that each row needs one address register.
 pub(super) fn stationary_fits(k: usize, acs: isize, ccs: isize) -> bool {
     k <= STATIONARY_MAX_K && (acs == 1 || k == 1) && ccs == 1
-}
-
-/// Eight `-1` then eight `0`: the eight `i32` from offset `8 - cols` select the first `cols`
-/// lanes of an f32 vector.
-static MASK_F32: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
-/// As [`MASK_F32`] for the four `i64` lanes of an f64 vector.
-static MASK_F64: [i64; 8] = [-1, -1, -1, -1, 0, 0, 0, 0];
-
-/// The first `cols` lanes (1 to 8) of an f32 vector, as a load/store mask.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn mask_f32(cols: usize) -> __m256i {
-    debug_assert!((1..=8).contains(&cols));
-    let cols = cols.clamp(1, 8);
-    // SAFETY: the eight `i32` from `8 - cols` (0 to 7) lie inside the 16 of the table, and
-    // an unaligned load reads them whatever their alignment.
-    unsafe { _mm256_loadu_si256(MASK_F32.as_ptr().add(8 - cols).cast()) }
-}
-
-/// The first `cols` lanes (1 to 4) of an f64 vector, as a load/store mask.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn mask_f64(cols: usize) -> __m256i {
-    debug_assert!((1..=4).contains(&cols));
-    let cols = cols.clamp(1, 4);
-    // SAFETY: as in `mask_f32`, with four `i64` from `4 - cols` among the eight of the table.
-    unsafe { _mm256_loadu_si256(MASK_F64.as_ptr().add(4 - cols).cast()) }
-}
-
-/// The offsets `0, s, …, 7s` of an f32 vector's lanes along a stride `s`, as gather indices
-/// (the caller checks that `7s` fits).
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn offsets_f32(stride: isize) -> __m256i {
-    _mm256_mullo_epi32(
-        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-        _mm256_set1_epi32(stride as i32),
-    )
-}
-
-/// As [`offsets_f32`] for the four lanes of an f64 vector.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn offsets_f64(stride: isize) -> __m128i {
-    _mm_mullo_epi32(_mm_setr_epi32(0, 1, 2, 3), _mm_set1_epi32(stride as i32))
-}
-
-/// The lanes of `mask` of an f32 vector from `base` at the `offsets`, zero elsewhere.
-///
-/// # Safety
-///
-/// The CPU must support AVX2, and every selected `base + offset` be readable.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-unsafe fn gather_f32(base: *const f32, offsets: __m256i, mask: __m256i) -> __m256 {
-    // SAFETY: the caller's contract; unselected lanes are not read.
-    unsafe {
-        _mm256_mask_i32gather_ps::<4>(
-            _mm256_setzero_ps(),
-            base,
-            offsets,
-            _mm256_castsi256_ps(mask),
-        )
-    }
-}
-
-/// As [`gather_f32`] for an f64 vector.
-///
-/// # Safety
-///
-/// As for [`gather_f32`].
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-unsafe fn gather_f64(base: *const f64, offsets: __m128i, mask: __m256i) -> __m256d {
-    // SAFETY: the caller's contract; unselected lanes are not read.
-    unsafe {
-        _mm256_mask_i32gather_pd::<8>(
-            _mm256_setzero_pd(),
-            base,
-            offsets,
-            _mm256_castsi256_pd(mask),
-        )
-    }
 }
 
 macro_rules! kernel {

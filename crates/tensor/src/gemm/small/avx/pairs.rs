@@ -21,7 +21,7 @@ use std::arch::x86_64::{
 };
 
 use super::super::Product;
-use super::{MASK_F32, MASK_F64};
+use super::lanes::{MASK_F32, MASK_F64};
 
 /// Pairs of rows per step (eight rows of `C`).
 const PAIRS: usize = 1;
