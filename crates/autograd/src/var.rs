@@ -57,7 +57,8 @@ pub(crate) struct Node<T: Float> {
     /// once or twice per node rather than once per field.
     pub(crate) state: Mutex<NodeState<T>>,
     /// The first-order backward pass (`engine::fast`) that last reached this node, and the
-    /// node's index in that pass's order. Relaxed atomics (plain loads and stores on x86):
+    /// node's index in that pass's order (while the pass collects its nodes, the number of
+    /// gradient contributions the node will get). Relaxed atomics (plain loads and stores on x86):
     /// a pass is single-threaded, and two passes over one graph at once are refused anyway.
     pub(crate) fast_visit: AtomicU64,
     pub(crate) fast_slot: AtomicUsize,
