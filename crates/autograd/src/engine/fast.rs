@@ -9,7 +9,6 @@
 
 use std::any::Any;
 use std::cell::Cell;
-use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use backprop_tensor::{Float, Tensor};
@@ -23,10 +22,15 @@ use crate::mode::{is_anomaly_enabled, set_grad_enabled};
 use crate::var::GradFn;
 use crate::{Hook, Var};
 
+mod edges;
+
+use self::edges::{Edges, Grad, accumulate_shared_grad, add_into};
+
 /// The working memory of one pass: the reachable nodes newest first, the gradient pending
-/// for each (indexed like `order`; a node finds its index in `Node::fast_slot`), the
-/// traversal stack, the buffer each op's rule writes its results into, and the implicit
-/// seed (a one-element 1, copied for each pass that needs it). Kept per thread between
+/// for each and how many contributions it gets (indexed like `order`; a node finds its index
+/// in `Node::fast_slot`), the traversal stack, the buffer each op's rule writes its results
+/// into, and the implicit seed (a one-element 1, read in place by a pass from one root and
+/// copied for each root of a pass from several). Kept per thread between
 /// passes, so a steady training loop allocates none of it.
 struct Pass<T: Float> {
     order: Vec<Var<T>>,
@@ -337,162 +341,11 @@ pub(super) fn run_backward<T: Float>(
     captured
 }
 
-/// A gradient on its way through a pass: owned, or borrowed when one tensor goes to several
-/// places (the upstream gradient of an op that passes it through, the cached seed 1). A
-/// borrowed one is copied only where a buffer of its own is needed.
-enum Grad<'a, T: Float> {
-    Owned(Tensor<T>),
-    Shared(&'a Tensor<T>),
-}
-
-impl<T: Float> Grad<'_, T> {
-    #[inline(always)]
-    fn get(&self) -> &Tensor<T> {
-        match self {
-            Grad::Owned(t) => t,
-            Grad::Shared(t) => t,
-        }
-    }
-
-    #[inline(always)]
-    fn share(&self) -> Grad<'_, T> {
-        Grad::Shared(self.get())
-    }
-
-    /// Adds this gradient into a pending gradient.
-    #[inline(always)]
-    fn add_into(self, slot: &mut Option<Tensor<T>>) {
-        match self {
-            Grad::Owned(t) => add_into(slot, t),
-            Grad::Shared(t) => add_shared_into(slot, t),
-        }
-    }
-
-    /// Adds this gradient into a value's `.grad`.
-    #[inline(always)]
-    fn accumulate_into(self, slot: &mut Option<Var<T>>) {
-        match self {
-            Grad::Owned(t) => accumulate_grad(slot, t),
-            Grad::Shared(t) => accumulate_shared_grad(slot, t),
-        }
-    }
-
-    #[inline(always)]
-    fn into_owned(self) -> Tensor<T> {
-        match self {
-            Grad::Owned(t) => t,
-            Grad::Shared(t) => t.clone(),
-        }
-    }
-}
-
-/// Where the gradients of a pass's edges go.
-struct Edges<'p, T: Float> {
-    /// The reached nodes, newest first.
-    order: &'p [Var<T>],
-    /// How many gradient contributions each node gets in this pass (indexed like `order`).
-    deps: &'p [usize],
-    /// Whether leaves get their gradients in `.grad` (not captured for `grad`).
-    direct: bool,
-}
-
-impl<T: Float> Edges<'_, T> {
-    /// Panics unless `g`, the gradient `node`'s rule computed for its input `j`, has that
-    /// input's shape.
-    #[inline(always)]
-    fn check_shape(&self, node: &Var<T>, j: usize, input: &Var<T>, g: &Tensor<T>) {
-        let value = input.data();
-        if !same_shape(g.shape(), value.shape()) {
-            panic!(
-                "backward of `{}` returned a gradient of shape {:?} for input {j} of shape {:?}",
-                node.op_name(),
-                g.shape(),
-                value.shape()
-            );
-        }
-    }
-
-    /// Sends `g`, the upstream gradient that `node` passes through to its input `j`, to that
-    /// input after checking its shape. A leaf without hooks that gets no other contribution in this pass
-    /// has it added straight into its `.grad` (the sum is the same as going through the
-    /// pending slot, one step sooner); otherwise it is summed into the input's pending
-    /// gradient.
-    #[inline(always)]
-    fn send(
-        &self,
-        node: &Var<T>,
-        j: usize,
-        input: &Var<T>,
-        g: Grad<'_, T>,
-        pending: &mut [Option<Tensor<T>>],
-    ) {
-        self.check_shape(node, j, input, g.get());
-        let slot = slot_of(self.order, input);
-        if self.direct && self.deps[slot] == 1 && input.is_leaf() {
-            let mut st = input.state();
-            if st.hooks.is_empty() {
-                g.accumulate_into(&mut st.grad);
-                return;
-            }
-        }
-        g.add_into(&mut pending[slot]);
-    }
-}
-
 /// Whether two shapes are equal, compared inline: slice equality calls `memcmp`, which
 /// costs more than the comparison for the few axes of a shape, on every gradient.
 #[inline]
 fn same_shape(a: &[usize], b: &[usize]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
-}
-
-/// Adds `g` into a pending gradient, in place.
-fn add_into<T: Float>(slot: &mut Option<Tensor<T>>, g: Tensor<T>) {
-    match slot {
-        None => *slot = Some(g),
-        Some(prev) => prev.add_assign_(&g),
-    }
-}
-
-/// [`add_into`] for a gradient that is not ours to keep: copied only into an empty slot.
-fn add_shared_into<T: Float>(slot: &mut Option<Tensor<T>>, g: &Tensor<T>) {
-    match slot {
-        None => *slot = Some(g.clone()),
-        Some(prev) => prev.add_assign_(g),
-    }
-}
-
-/// Adds `g` into a value's `.grad` slot: in place when nothing else holds the stored
-/// gradient (then its value is reached without taking its lock), otherwise into a new value
-/// (so a gradient handed out earlier does not change).
-fn accumulate_grad<T: Float>(slot: &mut Option<Var<T>>, g: Tensor<T>) {
-    match slot.take() {
-        None => *slot = Some(Var::new(g)),
-        Some(prev) => *slot = Some(add_to_grad(prev, &g)),
-    }
-}
-
-/// [`accumulate_grad`] for a gradient that is not ours to keep: copied only into an empty
-/// slot.
-fn accumulate_shared_grad<T: Float>(slot: &mut Option<Var<T>>, g: &Tensor<T>) {
-    match slot.take() {
-        None => *slot = Some(Var::new(g.clone())),
-        Some(prev) => *slot = Some(add_to_grad(prev, g)),
-    }
-}
-
-/// `prev + g`, in `prev` itself when nothing else holds it.
-#[inline]
-fn add_to_grad<T: Float>(mut prev: Var<T>, g: &Tensor<T>) -> Var<T> {
-    if let Some(node) = Arc::get_mut(&mut prev.inner) {
-        node.data
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-            .add_assign_(g);
-        prev
-    } else {
-        Var::new(prev.data().add(g))
-    }
 }
 
 fn run_hooks<T: Float>(node: &Var<T>, hooks: &[Hook<T>], mut g: Tensor<T>) -> Tensor<T> {
@@ -536,85 +389,4 @@ fn call_backward<T: Float>(
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::{Arc, Mutex};
-
-    use backprop_tensor::Tensor;
-
-    use crate::Var;
-
-    /// The implicit seed is cached per thread: it must take the shape of each new root, and
-    /// passes of another element type in between must not disturb it.
-    #[test]
-    fn implicit_seed_follows_the_roots_shape_and_type() {
-        for shape in [&[][..], &[1], &[1, 1], &[1], &[1, 1, 1, 1, 1]] {
-            let x = Var::parameter(Tensor::<f32>::full(shape, 3.0));
-            let y = x.mul(&x);
-            let seen = Arc::new(Mutex::new(None));
-            let seen_in_hook = Arc::clone(&seen);
-            y.register_hook(move |g| {
-                *seen_in_hook.lock().unwrap() = Some(g.clone());
-                None
-            });
-            y.backward();
-            let seed = seen.lock().unwrap().take().unwrap();
-            assert_eq!(seed, Tensor::ones(shape));
-            assert_eq!(x.grad().unwrap(), Tensor::full(shape, 6.0));
-
-            let z = Var::parameter(Tensor::<f64>::full(shape, 2.0));
-            z.mul(&z).backward();
-            assert_eq!(z.grad().unwrap(), Tensor::full(shape, 4.0));
-        }
-    }
-
-    /// An implicit seed needs a one-element root; the refusal comes before the pass touches
-    /// the graph, which stays usable.
-    #[test]
-    fn implicit_seed_of_several_elements_is_refused_and_the_graph_kept() {
-        let x = Var::parameter(Tensor::<f64>::from_vec(vec![1.0, 2.0], &[2]).unwrap());
-        let y = x.mul(&x);
-        let y_in_panic = y.clone();
-        let err = std::panic::catch_unwind(move || y_in_panic.backward()).unwrap_err();
-        let msg = err.downcast_ref::<String>().unwrap();
-        assert!(msg.contains("output of shape [2] is not a scalar"), "{msg}");
-        assert!(x.grad().is_none());
-        y.backward_with(Tensor::ones(&[2]));
-        assert_eq!(x.grad().unwrap().to_vec(), vec![2.0, 4.0]);
-    }
-
-    /// Gradients accumulate into a stored gradient in place, unless a handle to it was
-    /// given out, which must keep its value.
-    #[test]
-    fn accumulation_leaves_a_handed_out_gradient_unchanged() {
-        let x = Var::parameter(Tensor::<f32>::from_vec(vec![3.0], &[1]).unwrap());
-        x.mul(&x).backward();
-        let first = x.grad_var().unwrap();
-        x.mul(&x).backward();
-        assert_eq!(first.value().to_vec(), vec![6.0]);
-        assert_eq!(x.grad().unwrap().to_vec(), vec![12.0]);
-        drop(first);
-        x.mul(&x).backward();
-        assert_eq!(x.grad().unwrap().to_vec(), vec![18.0]);
-    }
-
-    /// A pass started inside a hook of another pass gets buffers of its own.
-    #[test]
-    fn a_pass_inside_a_hook_does_not_share_buffers() {
-        let x = Var::parameter(Tensor::<f32>::from_vec(vec![2.0], &[1]).unwrap());
-        let inner = Var::parameter(Tensor::<f32>::from_vec(vec![5.0], &[1]).unwrap());
-        let inner_in_hook = inner.clone();
-        let y = x.mul(&x);
-        y.register_hook(move |_| {
-            // A hook runs with recording off, like the rest of the pass.
-            let _on = crate::mode::set_grad_enabled(true);
-            inner_in_hook.add(&inner_in_hook).backward();
-            None
-        });
-        y.add(&x).backward();
-        assert_eq!(x.grad().unwrap().to_vec(), vec![5.0]); // 2x + 1
-        assert_eq!(inner.grad().unwrap().to_vec(), vec![2.0]);
-        // The buffers kept afterwards still work.
-        x.mul(&x).add(&x).backward();
-        assert_eq!(x.grad().unwrap().to_vec(), vec![10.0]);
-    }
-}
+mod tests;
