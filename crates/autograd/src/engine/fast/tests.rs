@@ -81,6 +81,9 @@ fn a_pass_inside_a_hook_does_not_share_buffers() {
     assert_eq!(x.grad().unwrap().to_vec(), vec![10.0]);
 }
 
+/// A graph built from two leaves.
+type Build = fn(&Var<f32>, &Var<f32>) -> Var<f32>;
+
 /// Runs `f` in anomaly mode, where every rule runs (nothing is passed through by the
 /// engine): the general path to compare the pass-through with.
 fn general<R>(f: impl FnOnce() -> R) -> R {
@@ -93,7 +96,7 @@ fn grads_of(
     shape: &[usize],
     y_requires_grad: bool,
     preset: bool,
-    build: &dyn Fn(&Var<f32>, &Var<f32>) -> Var<f32>,
+    build: &Build,
 ) -> (Option<Tensor<f32>>, Option<Tensor<f32>>) {
     let n: usize = shape.iter().product();
     let values = |k: f32| {
@@ -128,7 +131,6 @@ fn grads_of(
 /// implicitly.
 #[test]
 fn add_pass_through_matches_the_rule_bitwise() {
-    type Build = fn(&Var<f32>, &Var<f32>) -> Var<f32>;
     let builds: [Build; 6] = [
         |x, y| x.add(y),
         |x, y| x.add(y).sum(),
