@@ -84,6 +84,19 @@ pub trait Backward<T: Float>: Send + Sync + 'static {
         out.extend(self.backward_fast(ctx, grad));
     }
 
+    /// Whether the first-order gradient of every input is the upstream gradient itself,
+    /// unchanged (`y = a + b` without broadcasting). The engine's first-order pass then hands
+    /// the upstream gradient to the inputs on its own, without calling
+    /// [`backward_fast_into`](Backward::backward_fast_into): it is added into an input's
+    /// pending gradient or `.grad` by reference, so no copy of it is made per input.
+    /// [`backward`](Backward::backward) must still compute the same gradients (it serves
+    /// the recorded passes and the gradient checks).
+    ///
+    /// The default is `false`.
+    fn passes_gradient_through(&self) -> bool {
+        false
+    }
+
     /// Whether [`backward`](Backward::backward) is itself differentiable. An op whose rule
     /// uses plain tensor math returns `false`; asking for double backward through it is
     /// then an error naming the op instead of a silently wrong result.

@@ -57,7 +57,8 @@ pub(crate) struct Node<T: Float> {
     /// once or twice per node rather than once per field.
     pub(crate) state: Mutex<NodeState<T>>,
     /// The first-order backward pass (`engine::fast`) that last reached this node, and the
-    /// node's index in that pass's order. Relaxed atomics (plain loads and stores on x86):
+    /// node's index in that pass's order (while the pass collects its nodes, the number of
+    /// gradient contributions the node will get). Relaxed atomics (plain loads and stores on x86):
     /// a pass is single-threaded, and two passes over one graph at once are refused anyway.
     pub(crate) fast_visit: AtomicU64,
     pub(crate) fast_slot: AtomicUsize,
@@ -387,6 +388,46 @@ impl<T: Float> Var<T> {
         }
     }
 
+    /// Calls `f` with the gradient and the value, mutably: an optimizer's update of one
+    /// parameter, with one lock of each instead of a lock round trip per access. Returns
+    /// `None`, without calling `f`, when there is no gradient.
+    ///
+    /// The gradient and the value stay locked while `f` runs, so `f` must not reach this
+    /// `Var` (its value, gradient, hooks or name): that would deadlock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_autograd::Var;
+    /// use backprop_tensor::Tensor;
+    /// let w = Var::parameter(Tensor::from_vec(vec![1.0f64, 2.0], &[2]).unwrap());
+    /// w.mul(&w).sum().backward(); // grad = 2w
+    /// w.with_grad_and_data_mut(|g, w| w.add_scaled_(-0.25, g));
+    /// assert_eq!(w.value().to_vec(), vec![0.5, 1.0]);
+    /// ```
+    pub fn with_grad_and_data_mut<R>(
+        &self,
+        f: impl FnOnce(&Tensor<T>, &mut Tensor<T>) -> R,
+    ) -> Option<R> {
+        let mut st = self.state();
+        let grad = st.grad.as_mut()?;
+        if grad.ptr_eq(self) {
+            // A value that is its own gradient (possible only with a `grad_outputs` seed
+            // under `create_graph`): its lock cannot be read and written at once.
+            let g = grad.value();
+            return Some(f(&g, &mut self.data_mut()));
+        }
+        let mut data = self.data_mut();
+        Some(match Arc::get_mut(&mut grad.inner) {
+            // A gradient nothing else holds is reached without its lock.
+            Some(node) => f(
+                node.data.get_mut().unwrap_or_else(|e| e.into_inner()),
+                &mut data,
+            ),
+            None => f(&grad.data(), &mut data),
+        })
+    }
+
     /// Clears the gradient (sets it to `None`, as PyTorch's `zero_grad()` does by default).
     pub fn zero_grad(&self) {
         self.state().grad = None;
@@ -456,13 +497,4 @@ impl<T: Float> From<Tensor<T>> for Var<T> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn var_is_send_sync() {
-        fn check<S: Send + Sync>() {}
-        check::<Var<f32>>();
-        check::<Var<f64>>();
-    }
-}
+mod tests;

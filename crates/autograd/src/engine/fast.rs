@@ -9,7 +9,6 @@
 
 use std::any::Any;
 use std::cell::Cell;
-use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use backprop_tensor::{Float, Tensor};
@@ -19,18 +18,24 @@ use super::{
     sort_newest_first,
 };
 use crate::backward::BackwardCtx;
-use crate::mode::set_grad_enabled;
+use crate::mode::{is_anomaly_enabled, set_grad_enabled};
 use crate::var::GradFn;
 use crate::{Hook, Var};
 
+mod edges;
+
+use self::edges::{Edges, Grad, accumulate_shared_grad, add_into};
+
 /// The working memory of one pass: the reachable nodes newest first, the gradient pending
-/// for each (indexed like `order`; a node finds its index in `Node::fast_slot`), the
-/// traversal stack, the buffer each op's rule writes its results into, and the implicit
-/// seed (a one-element 1, copied for each pass that needs it). Kept per thread between
+/// for each and how many contributions it gets (indexed like `order`; a node finds its index
+/// in `Node::fast_slot`), the traversal stack, the buffer each op's rule writes its results
+/// into, and the implicit seed (a one-element 1, read in place by a pass from one root and
+/// copied for each root of a pass from several). Kept per thread between
 /// passes, so a steady training loop allocates none of it.
 struct Pass<T: Float> {
     order: Vec<Var<T>>,
     pending: Vec<Option<Tensor<T>>>,
+    deps: Vec<usize>,
     stack: Vec<Var<T>>,
     grads: Vec<Option<Tensor<T>>>,
     ones: Option<Tensor<T>>,
@@ -61,6 +66,7 @@ impl<T: Float> Pass<T> {
         Box::new(Pass {
             order: Vec::new(),
             pending: Vec::new(),
+            deps: Vec::new(),
             stack: Vec::new(),
             grads: Vec::new(),
             ones: None,
@@ -72,44 +78,65 @@ impl<T: Float> Pass<T> {
     fn give_back(mut self: Box<Self>) {
         self.order.clear();
         self.pending.clear();
+        self.deps.clear();
         self.stack.clear();
         self.grads.clear();
         SPARE.set(Some(self));
     }
 
-    /// A one-element tensor of `shape` holding 1: the gradient of a scalar with respect to
-    /// itself. Copying a cached one costs less than building one.
-    fn ones(&mut self, shape: &[usize]) -> Tensor<T> {
-        match &self.ones {
-            Some(ones) if same_shape(ones.shape(), shape) => ones.clone(),
-            _ => {
-                let ones = Tensor::ones(shape);
-                self.ones = Some(ones.clone());
-                ones
-            }
+    /// Makes `self.ones` a one-element tensor of `shape` holding 1 (the gradient of a scalar
+    /// with respect to itself), kept between passes: reading or copying it costs less than
+    /// building one.
+    fn cache_ones(&mut self, shape: &[usize]) {
+        if !self
+            .ones
+            .as_ref()
+            .is_some_and(|o| same_shape(o.shape(), shape))
+        {
+            self.ones = Some(Tensor::ones(shape));
         }
     }
 
     /// Every node that gradients from `roots` can reach, newest first (an op's output is
-    /// newer than its inputs, so this is a reverse topological order), each told its index.
+    /// newer than its inputs, so this is a reverse topological order), each told its index,
+    /// with how many gradient contributions each will get in `deps`.
     ///
     /// # Panics
     ///
     /// If a reachable non-leaf's graph was freed by an earlier pass.
     fn collect(&mut self, roots: &[(&Var<T>, Option<Tensor<T>>)]) {
         let pass = next_pass();
-        self.stack.extend(roots.iter().map(|(r, _)| (*r).clone()));
-        while let Some(v) = self.stack.pop() {
-            if v.inner.fast_visit.load(Relaxed) == pass {
-                continue;
+        // A node is marked when first pushed, and counts the contributions it will get in
+        // its `fast_slot` until it is given its index: one per root seed and one per edge
+        // from a reached node.
+        for (root, _) in roots {
+            let inner = &root.inner;
+            if inner.fast_visit.load(Relaxed) != pass {
+                inner.fast_visit.store(pass, Relaxed);
+                inner.fast_slot.store(0, Relaxed);
+                self.stack.push((*root).clone());
             }
-            v.inner.fast_visit.store(pass, Relaxed);
+            inner
+                .fast_slot
+                .store(inner.fast_slot.load(Relaxed) + 1, Relaxed);
+        }
+        while let Some(v) = self.stack.pop() {
             if !v.is_leaf() {
                 let st = v.state();
                 match st.grad_fn.as_ref() {
-                    Some(gf) => self
-                        .stack
-                        .extend(gf.inputs.iter().filter(|i| i.requires_grad()).cloned()),
+                    Some(gf) => {
+                        for input in gf.inputs.iter().filter(|i| i.requires_grad()) {
+                            let inner = &input.inner;
+                            if inner.fast_visit.load(Relaxed) == pass {
+                                let deps = inner.fast_slot.load(Relaxed);
+                                inner.fast_slot.store(deps + 1, Relaxed);
+                            } else {
+                                inner.fast_visit.store(pass, Relaxed);
+                                inner.fast_slot.store(1, Relaxed);
+                                self.stack.push(input.clone());
+                            }
+                        }
+                    }
                     None => panic!(
                         "backward: trying to backward through the graph a second time: the \
                          graph behind `{}` was freed by an earlier backward (pass \
@@ -121,7 +148,9 @@ impl<T: Float> Pass<T> {
             self.order.push(v);
         }
         sort_newest_first(&mut self.order);
+        self.deps.clear();
         for (i, v) in self.order.iter().enumerate() {
+            self.deps.push(v.inner.fast_slot.load(Relaxed));
             v.inner.fast_slot.store(i, Relaxed);
         }
         self.pending.resize_with(self.order.len(), || None);
@@ -181,43 +210,61 @@ pub(super) fn run_backward<T: Float>(
 ) -> Vec<Option<Var<T>>> {
     let mut pass = Pass::take();
     // Implicit seeds first (one read of each root's value for the check and the seed), so
-    // that a root of several elements panics before any node is touched.
+    // that a root of several elements panics before any node is touched. A single root
+    // reads the cached 1 in place; several get a copy each.
+    let single_root = roots.len() == 1;
     for (root, seed) in roots.iter_mut() {
         if seed.is_none() {
             let value = root.data();
             super::check_one_element(value.shape(), "backward");
-            *seed = Some(pass.ones(value.shape()));
+            pass.cache_ones(value.shape());
+            if !single_root {
+                *seed = pass.ones.clone();
+            }
         }
     }
     let _mode = set_grad_enabled(false);
     // A process that runs backward is training: keep freed buffers for the next step.
     backprop_tensor::keep_freed_memory();
     pass.collect(roots);
+    let mut seed_slot = None;
     for (root, seed) in roots.iter_mut() {
-        if let Some(seed) = seed.take() {
-            let slot = slot_of(&pass.order, root);
-            add_into(&mut pass.pending[slot], seed);
+        let slot = slot_of(&pass.order, root);
+        match seed.take() {
+            Some(seed) => add_into(&mut pass.pending[slot], seed),
+            None => seed_slot = Some(slot),
         }
     }
     let Pass {
         order,
         pending,
+        deps,
         grads,
+        ones,
         ..
     } = &mut *pass;
+    let edges = Edges {
+        order,
+        deps,
+        direct: capture.is_none(),
+    };
     let mut captured: Vec<Option<Var<T>>> = vec![None; capture.map_or(0, |c| c.len())];
 
-    for i in 0..order.len() {
-        let Some(g) = pending[i].take() else {
-            continue;
+    for i in 0..edges.order.len() {
+        let g = match pending[i].take() {
+            Some(g) => Grad::Owned(g),
+            None => match ones.as_ref().filter(|_| seed_slot == Some(i)) {
+                Some(seed) => Grad::Shared(seed),
+                None => continue,
+            },
         };
-        let node = &order[i];
+        let node = &edges.order[i];
         let is_leaf = node.is_leaf();
         // One lock of the node's state: a leaf without hooks accumulates right here.
         let (hooks, grad_fn, retains_grad) = {
             let mut st = node.state();
             if is_leaf && st.hooks.is_empty() && capture.is_none() {
-                accumulate_grad(&mut st.grad, g);
+                g.accumulate_into(&mut st.grad);
                 continue;
             }
             let hooks = std::mem::take(&mut st.hooks);
@@ -228,21 +275,21 @@ pub(super) fn run_backward<T: Float>(
             g
         } else {
             // Hooks run without the node's lock held, so they may read the node.
-            let g = run_hooks(node, &hooks, g);
+            let g = run_hooks(node, &hooks, g.into_owned());
             put_back_hooks(node, hooks);
-            g
+            Grad::Owned(g)
         };
         if let Some(inputs) = capture {
             for (slot, input) in captured.iter_mut().zip(inputs) {
                 if input.ptr_eq(node) {
-                    *slot = Some(Var::new(g.clone()));
+                    *slot = Some(Var::new(g.get().clone()));
                 }
             }
         } else if is_leaf {
-            accumulate_grad(&mut node.state().grad, g);
+            g.accumulate_into(&mut node.state().grad);
             continue;
         } else if retains_grad {
-            accumulate_grad(&mut node.state().grad, g.clone());
+            accumulate_shared_grad(&mut node.state().grad, g.get());
         }
         if is_leaf {
             continue;
@@ -254,25 +301,37 @@ pub(super) fn run_backward<T: Float>(
                 node.op_name()
             );
         };
-        call_backward(node, &grad_fn, g, grads);
-        for (i, (input, gi)) in grad_fn.inputs.iter().zip(grads.drain(..)).enumerate() {
-            let Some(gi) = gi else { continue };
-            if !input.requires_grad() {
-                continue;
-            }
-            {
-                let value = input.data();
-                if !same_shape(gi.shape(), value.shape()) {
-                    panic!(
-                        "backward of `{}` returned a gradient of shape {:?} for input {i} of shape {:?}",
-                        node.op_name(),
-                        gi.shape(),
-                        value.shape()
-                    );
+        // Anomaly mode runs every rule, so that its output is checked.
+        if grad_fn.op.passes_gradient_through() && !is_anomaly_enabled() {
+            // The upstream gradient goes to each input by reference; the last input that
+            // needs it takes it.
+            let inputs = &grad_fn.inputs;
+            let last = inputs.iter().rposition(|x| x.requires_grad());
+            let mut g = Some(g);
+            for (j, input) in inputs.iter().enumerate() {
+                if !input.requires_grad() {
+                    continue;
+                }
+                let gj = if Some(j) == last {
+                    g.take()
+                } else {
+                    g.as_ref().map(Grad::share)
+                };
+                if let Some(gj) = gj {
+                    edges.send(node, j, input, gj, pending);
                 }
             }
-            let slot = slot_of(order, input);
-            add_into(&mut pending[slot], gi);
+        } else {
+            call_backward(node, &grad_fn, g.into_owned(), grads);
+            for (j, (input, gi)) in grad_fn.inputs.iter().zip(grads.drain(..)).enumerate() {
+                let Some(gi) = gi else { continue };
+                if !input.requires_grad() {
+                    continue;
+                }
+                edges.check_shape(node, j, input, &gi);
+                let slot = slot_of(edges.order, input);
+                add_into(&mut pending[slot], gi);
+            }
         }
         if retain_graph {
             node.state().grad_fn = Some(grad_fn);
@@ -287,35 +346,6 @@ pub(super) fn run_backward<T: Float>(
 #[inline]
 fn same_shape(a: &[usize], b: &[usize]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
-}
-
-/// Adds `g` into a pending gradient, in place.
-fn add_into<T: Float>(slot: &mut Option<Tensor<T>>, g: Tensor<T>) {
-    match slot {
-        None => *slot = Some(g),
-        Some(prev) => prev.add_assign_(&g),
-    }
-}
-
-/// Adds `g` into a value's `.grad` slot: in place when nothing else holds the stored
-/// gradient (then its value is reached without taking its lock), otherwise into a new value
-/// (so a gradient handed out earlier does not change).
-fn accumulate_grad<T: Float>(slot: &mut Option<Var<T>>, g: Tensor<T>) {
-    match slot.take() {
-        None => *slot = Some(Var::new(g)),
-        Some(mut prev) => {
-            if let Some(node) = Arc::get_mut(&mut prev.inner) {
-                node.data
-                    .get_mut()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .add_assign_(&g);
-                *slot = Some(prev);
-            } else {
-                let sum = prev.data().add(&g);
-                *slot = Some(Var::new(sum));
-            }
-        }
-    }
 }
 
 fn run_hooks<T: Float>(node: &Var<T>, hooks: &[Hook<T>], mut g: Tensor<T>) -> Tensor<T> {
@@ -359,85 +389,4 @@ fn call_backward<T: Float>(
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::{Arc, Mutex};
-
-    use backprop_tensor::Tensor;
-
-    use crate::Var;
-
-    /// The implicit seed is cached per thread: it must take the shape of each new root, and
-    /// passes of another element type in between must not disturb it.
-    #[test]
-    fn implicit_seed_follows_the_roots_shape_and_type() {
-        for shape in [&[][..], &[1], &[1, 1], &[1], &[1, 1, 1, 1, 1]] {
-            let x = Var::parameter(Tensor::<f32>::full(shape, 3.0));
-            let y = x.mul(&x);
-            let seen = Arc::new(Mutex::new(None));
-            let seen_in_hook = Arc::clone(&seen);
-            y.register_hook(move |g| {
-                *seen_in_hook.lock().unwrap() = Some(g.clone());
-                None
-            });
-            y.backward();
-            let seed = seen.lock().unwrap().take().unwrap();
-            assert_eq!(seed, Tensor::ones(shape));
-            assert_eq!(x.grad().unwrap(), Tensor::full(shape, 6.0));
-
-            let z = Var::parameter(Tensor::<f64>::full(shape, 2.0));
-            z.mul(&z).backward();
-            assert_eq!(z.grad().unwrap(), Tensor::full(shape, 4.0));
-        }
-    }
-
-    /// An implicit seed needs a one-element root; the refusal comes before the pass touches
-    /// the graph, which stays usable.
-    #[test]
-    fn implicit_seed_of_several_elements_is_refused_and_the_graph_kept() {
-        let x = Var::parameter(Tensor::<f64>::from_vec(vec![1.0, 2.0], &[2]).unwrap());
-        let y = x.mul(&x);
-        let y_in_panic = y.clone();
-        let err = std::panic::catch_unwind(move || y_in_panic.backward()).unwrap_err();
-        let msg = err.downcast_ref::<String>().unwrap();
-        assert!(msg.contains("output of shape [2] is not a scalar"), "{msg}");
-        assert!(x.grad().is_none());
-        y.backward_with(Tensor::ones(&[2]));
-        assert_eq!(x.grad().unwrap().to_vec(), vec![2.0, 4.0]);
-    }
-
-    /// Gradients accumulate into a stored gradient in place, unless a handle to it was
-    /// given out, which must keep its value.
-    #[test]
-    fn accumulation_leaves_a_handed_out_gradient_unchanged() {
-        let x = Var::parameter(Tensor::<f32>::from_vec(vec![3.0], &[1]).unwrap());
-        x.mul(&x).backward();
-        let first = x.grad_var().unwrap();
-        x.mul(&x).backward();
-        assert_eq!(first.value().to_vec(), vec![6.0]);
-        assert_eq!(x.grad().unwrap().to_vec(), vec![12.0]);
-        drop(first);
-        x.mul(&x).backward();
-        assert_eq!(x.grad().unwrap().to_vec(), vec![18.0]);
-    }
-
-    /// A pass started inside a hook of another pass gets buffers of its own.
-    #[test]
-    fn a_pass_inside_a_hook_does_not_share_buffers() {
-        let x = Var::parameter(Tensor::<f32>::from_vec(vec![2.0], &[1]).unwrap());
-        let inner = Var::parameter(Tensor::<f32>::from_vec(vec![5.0], &[1]).unwrap());
-        let inner_in_hook = inner.clone();
-        let y = x.mul(&x);
-        y.register_hook(move |_| {
-            // A hook runs with recording off, like the rest of the pass.
-            let _on = crate::mode::set_grad_enabled(true);
-            inner_in_hook.add(&inner_in_hook).backward();
-            None
-        });
-        y.add(&x).backward();
-        assert_eq!(x.grad().unwrap().to_vec(), vec![5.0]); // 2x + 1
-        assert_eq!(inner.grad().unwrap().to_vec(), vec![2.0]);
-        // The buffers kept afterwards still work.
-        x.mul(&x).add(&x).backward();
-        assert_eq!(x.grad().unwrap().to_vec(), vec![10.0]);
-    }
-}
+mod tests;

@@ -36,6 +36,10 @@ impl<T: Float> Var<T> {
 struct AddSameShapeBackward;
 
 impl<T: Float> Backward<T> for AddSameShapeBackward {
+    fn passes_gradient_through(&self) -> bool {
+        true
+    }
+
     fn backward_fast_into(
         &self,
         ctx: &BackwardCtx<'_, T>,

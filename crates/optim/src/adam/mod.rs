@@ -185,10 +185,9 @@ fn adam_step<T: Float>(core: &mut Core<T, AdamSlot<T>>) {
         };
         let mut step = GroupStep::new(c);
         for (pi, p) in group.params.iter().enumerate() {
-            p.with_grad(|grad| {
-                if let Some(grad) = grad {
-                    step.update(owner, (gi, pi), p, grad, state);
-                }
+            let id = p.id();
+            p.with_grad_and_data_mut(|grad, param| {
+                step.update(owner, (gi, pi), id, grad, param, state);
             });
         }
     }
@@ -244,19 +243,20 @@ impl<T: Float> GroupStep<T> {
         self.corrected_for = step;
     }
 
-    /// Updates parameter `p` (at `place`, group and index, for messages) from `grad`.
+    /// Updates the value `param` of the parameter with id `id` (at `place`, group and index,
+    /// for messages) from `grad`.
     fn update(
         &mut self,
         owner: &str,
         place: (usize, usize),
-        p: &Var<T>,
+        id: u64,
         grad: &Tensor<T>,
+        param: &mut Tensor<T>,
         state: &mut StateMap<AdamSlot<T>>,
     ) {
-        let mut param = p.data_mut();
-        check_grad_shape(owner, place.0, place.1, &param, grad);
+        check_grad_shape(owner, place.0, place.1, param, grad);
         let slot = state
-            .entry(p.id())
+            .entry(id)
             .or_insert_with(|| AdamSlot::zeros(param.shape()));
         let c = self.options;
         if c.amsgrad && slot.max_exp_avg_sq.is_none() {
@@ -284,7 +284,7 @@ impl<T: Float> GroupStep<T> {
         if slot.len() != param.numel() {
             state_len_mismatch(owner, place, slot.len(), grad.shape());
         }
-        adam_general(&c, s, &mut param, grad, slot);
+        adam_general(&c, s, param, grad, slot);
     }
 }
 
