@@ -112,23 +112,6 @@ fn transpose<T: Float, const C: usize>(rows: &[[T; C]; LANES]) -> Block<T, C> {
     t
 }
 
-/// Writes the block `d` back to rows `first..` of `rows` (as many as there are).
-#[inline(always)]
-fn store_block<T: Float, const C: usize>(d: &Block<T, C>, rows: &mut [[T; C]], first: usize) {
-    let end = rows.len().min(first + LANES);
-    let rows = &mut rows[first..end];
-    let mut transposed = [[T::zero(); C]; LANES];
-    for (l, row) in transposed.iter_mut().enumerate() {
-        for (o, dj) in row.iter_mut().zip(d) {
-            *o = dj[l];
-        }
-    }
-    match <&mut [[T; C]; LANES]>::try_from(&mut *rows) {
-        Ok(full) => *full = transposed,
-        Err(_) => rows.copy_from_slice(&transposed[..rows.len()]),
-    }
-}
-
 /// `src[first..]` (at most [`LANES`] values) as one lane array, `zero` past the end.
 #[inline(always)]
 fn load_lanes<V: Copy>(src: &[V], first: usize, zero: V) -> [V; LANES] {
@@ -230,33 +213,57 @@ fn gradient_rows<T: Float, const C: usize>(
     let n = classes.len();
     let rows = &xs.as_chunks::<C>().0[..n];
     let out = &mut dx.as_chunks_mut::<C>().0[..n];
-    let mut p = [[[T::zero(); LANES]; C]; BLOCKS];
-    for start in (0..n).step_by(LANES * BLOCKS) {
-        let blocks = (n - start).div_ceil(LANES).min(BLOCKS);
-        for (b, pb) in p[..blocks].iter_mut().enumerate() {
-            let first = start + b * LANES;
-            let t = load_block::<T, C>(rows, first);
-            let l_n = load_lanes(lse, first, T::zero());
-            for (pj, tj) in pb.iter_mut().zip(&t) {
-                for l in 0..LANES {
-                    pj[l] = tj[l] - l_n[l];
-                }
+    // The gradient stays in the logits' row-major layout: per block of rows, lse_n and dy_n
+    // are spread over their row's classes, which needs no transposition.
+    let blocks = n / LANES * LANES;
+    let (out_blocks, out_tail) = out.split_at_mut(blocks);
+    for ((o, x), l_n) in out_blocks
+        .as_chunks_mut::<LANES>()
+        .0
+        .iter_mut()
+        .zip(rows.as_chunks::<LANES>().0)
+        .zip(lse.as_chunks::<LANES>().0)
+    {
+        // Whole blocks copied in and out, so that the compiler sees no aliasing and
+        // vectorizes across the block.
+        let (x, l_n) = (*x, *l_n);
+        let mut p = [[T::zero(); C]; LANES];
+        for l in 0..LANES {
+            for j in 0..C {
+                p[l][j] = x[l][j] - l_n[l];
             }
         }
-        T::exp_in_place(p[..blocks].as_flattened_mut().as_flattened_mut());
-        for (b, pb) in p[..blocks].iter().enumerate() {
-            let first = start + b * LANES;
-            let g = load_lanes(gs, first, T::zero());
-            let y = load_classes(classes, first);
-            let mut d = [[T::zero(); LANES]; C];
-            for (j, (dj, pj)) in d.iter_mut().zip(pb).enumerate() {
-                for l in 0..LANES {
-                    let v = T::zero() + g[l] * pj[l];
-                    let target = (T::zero() - g[l]) + v;
-                    dj[l] = if y[l] == j as u32 { target } else { v };
-                }
+        *o = p;
+    }
+    for ((o, x), &l_n) in out_tail.iter_mut().zip(&rows[blocks..]).zip(&lse[blocks..n]) {
+        for j in 0..C {
+            o[j] = x[j] - l_n;
+        }
+    }
+    T::exp_in_place(out.as_flattened_mut());
+    let (out_blocks, out_tail) = out.split_at_mut(blocks);
+    for ((o, g), y) in out_blocks
+        .as_chunks_mut::<LANES>()
+        .0
+        .iter_mut()
+        .zip(gs.as_chunks::<LANES>().0)
+        .zip(classes.as_chunks::<LANES>().0)
+    {
+        let (y, g, p) = (y.map(|y| y as u32), *g, *o);
+        let mut d = [[T::zero(); C]; LANES];
+        for l in 0..LANES {
+            for j in 0..C {
+                let v = T::zero() + g[l] * p[l][j];
+                let target = (T::zero() - g[l]) + v;
+                d[l][j] = if y[l] == j as u32 { target } else { v };
             }
-            store_block(&d, out, first);
+        }
+        *o = d;
+    }
+    for ((o, &g), &y) in out_tail.iter_mut().zip(&gs[blocks..n]).zip(&classes[blocks..]) {
+        for (j, v) in o.iter_mut().enumerate() {
+            let v0 = T::zero() + g * *v;
+            *v = if y == j { (T::zero() - g) + v0 } else { v0 };
         }
     }
 }
