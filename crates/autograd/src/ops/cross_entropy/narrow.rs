@@ -64,21 +64,17 @@ pub(super) fn forward<T: Float>(
     Some((lse, loss))
 }
 
-/// The gradient `dx` (`[classes.len(), c]`) for upstream gradients `gs`, from the saved
-/// `lse`, or `None` when `c` is not 1..=[`MAX_CLASSES`].
-pub(super) fn gradient<T: Float>(
-    xs: &[T],
-    lse: &[T],
-    classes: &[usize],
-    gs: &[T],
-    c: usize,
-) -> Option<Vec<T>> {
+/// The softmax e^{x_nc - lse_n} of the `[lse.len(), c]` logits `xs` from their saved
+/// row log-sum-exps (bitwise [`softmax_from_lse`](crate::ops::logsumexp::softmax_from_lse)),
+/// or `None` when `c` is not 1..=[`MAX_CLASSES`].
+pub(super) fn softmax<T: Float>(xs: &[T], lse: &[T], c: usize) -> Option<Vec<T>> {
     if !(1..=MAX_CLASSES).contains(&c) {
         return None;
     }
-    let mut dx = vec![T::zero(); classes.len() * c];
-    with_narrow_width!(c, gradient_rows::<T>(xs, lse, classes, gs, &mut dx))?;
-    Some(dx)
+    let mut p = vec![T::zero(); lse.len() * c];
+    with_narrow_width!(c, subtract_rows::<T>(xs, lse, &mut p))?;
+    T::exp_in_place(&mut p);
+    Some(p)
 }
 
 /// One block of rows transposed: `t[j][l]` is class `j` of row `l`.
@@ -202,19 +198,13 @@ fn forward_rows<T: Float, const C: usize>(
     }
 }
 
+/// `out = x - lse_n` row by row, in the logits' row-major layout: per block of rows, lse_n
+/// is spread over its row's classes, which needs no transposition.
 #[inline(always)]
-fn gradient_rows<T: Float, const C: usize>(
-    xs: &[T],
-    lse: &[T],
-    classes: &[usize],
-    gs: &[T],
-    dx: &mut [T],
-) {
-    let n = classes.len();
+fn subtract_rows<T: Float, const C: usize>(xs: &[T], lse: &[T], out: &mut [T]) {
+    let n = lse.len();
     let rows = &xs.as_chunks::<C>().0[..n];
-    let out = &mut dx.as_chunks_mut::<C>().0[..n];
-    // The gradient stays in the logits' row-major layout: per block of rows, lse_n and dy_n
-    // are spread over their row's classes, which needs no transposition.
+    let out = &mut out.as_chunks_mut::<C>().0[..n];
     let blocks = n / LANES * LANES;
     let (out_blocks, out_tail) = out.split_at_mut(blocks);
     for ((o, x), l_n) in out_blocks
@@ -235,35 +225,9 @@ fn gradient_rows<T: Float, const C: usize>(
         }
         *o = p;
     }
-    for ((o, x), &l_n) in out_tail.iter_mut().zip(&rows[blocks..]).zip(&lse[blocks..n]) {
+    for ((o, x), &l_n) in out_tail.iter_mut().zip(&rows[blocks..]).zip(&lse[blocks..]) {
         for j in 0..C {
             o[j] = x[j] - l_n;
-        }
-    }
-    T::exp_in_place(out.as_flattened_mut());
-    let (out_blocks, out_tail) = out.split_at_mut(blocks);
-    for ((o, g), y) in out_blocks
-        .as_chunks_mut::<LANES>()
-        .0
-        .iter_mut()
-        .zip(gs.as_chunks::<LANES>().0)
-        .zip(classes.as_chunks::<LANES>().0)
-    {
-        let (y, g, p) = (y.map(|y| y as u32), *g, *o);
-        let mut d = [[T::zero(); C]; LANES];
-        for l in 0..LANES {
-            for j in 0..C {
-                let v = T::zero() + g[l] * p[l][j];
-                let target = (T::zero() - g[l]) + v;
-                d[l][j] = if y[l] == j as u32 { target } else { v };
-            }
-        }
-        *o = d;
-    }
-    for ((o, &g), &y) in out_tail.iter_mut().zip(&gs[blocks..n]).zip(&classes[blocks..]) {
-        for (j, v) in o.iter_mut().enumerate() {
-            let v0 = T::zero() + g * *v;
-            *v = if y == j { (T::zero() - g) + v0 } else { v0 };
         }
     }
 }
@@ -272,9 +236,9 @@ fn gradient_rows<T: Float, const C: usize>(
 mod tests {
     use backprop_tensor::{Float, Rng, Tensor};
 
-    use super::{MAX_CLASSES, forward, gradient};
+    use super::{MAX_CLASSES, forward, softmax};
     use crate::ops::cross_entropy::class_indices;
-    use crate::ops::logsumexp::row_logsumexp;
+    use crate::ops::logsumexp::{row_logsumexp, softmax_from_lse};
 
     /// Bits, with every NaN as one value (which NaN an operation on two NaNs returns is
     /// up to the compiler's operand order).
@@ -320,16 +284,8 @@ mod tests {
                 assert_eq!(bits(&lse), bits(&want_lse), "lse {n}x{c}");
                 let want_loss = class_indices::losses(&x, &want_lse, &y, c);
                 assert_eq!(bits(&loss), bits(&want_loss), "loss {n}x{c}");
-                let mut g = Tensor::<T>::randn(&[n], &mut rng).to_vec();
-                for (i, v) in g.iter_mut().enumerate().take(4) {
-                    *v = [T::zero(), -T::zero(), T::nan(), T::infinity()][i];
-                }
-                let uniform = vec![T::from_f64(1.0 / 120.0); n];
-                for g in [g, uniform] {
-                    let dx = gradient(&x, &lse, &y, &g, c).expect("a narrow width");
-                    let want = class_indices::gradient(&x, &lse, &y, &g, c);
-                    assert_eq!(bits(&dx), bits(&want), "gradient {n}x{c}");
-                }
+                let p = softmax(&x, &lse, c).expect("a narrow width");
+                assert_eq!(bits(&p), bits(&softmax_from_lse(&x, &lse, c)), "p {n}x{c}");
             }
         }
     }
