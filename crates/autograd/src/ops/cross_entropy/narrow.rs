@@ -83,17 +83,20 @@ type Block<T, const C: usize> = [[T; LANES]; C];
 /// Rows `first..` (at most [`LANES`] of them) of `rows`, transposed into a block; the
 /// lanes past the end hold zeros.
 #[inline(always)]
-fn load_block<T: Float, const C: usize>(rows: &[[T; C]], first: usize) -> Block<T, C> {
-    let rows = &rows[first..rows.len().min(first + LANES)];
-    // A full block has a constant shape, so the transposition becomes vector shuffles.
-    match <&[[T; C]; LANES]>::try_from(rows) {
-        Ok(full) => transpose(full),
-        Err(_) => {
-            let mut padded = [[T::zero(); C]; LANES];
-            padded[..rows.len()].copy_from_slice(rows);
-            transpose(&padded)
+fn load_block<T: Float, const C: usize>(xs: &[T], first: usize) -> Block<T, C> {
+    let src = &xs[first * C..xs.len().min((first + LANES) * C)];
+    let mut rows = [[T::zero(); C]; LANES];
+    if src.len() == LANES * C {
+        // A full block has a constant shape, so the transposition becomes vector shuffles.
+        for (l, row) in rows.iter_mut().enumerate() {
+            *row = src[l * C..(l + 1) * C].try_into().expect("C values");
+        }
+    } else {
+        for (row, s) in rows.iter_mut().zip(src.chunks_exact(C)) {
+            row.copy_from_slice(s);
         }
     }
+    transpose(&rows)
 }
 
 /// `t[j][l] = rows[l][j]`.
@@ -138,7 +141,7 @@ fn forward_rows<T: Float, const C: usize>(
     loss: &mut [T],
 ) {
     let n = classes.len();
-    let rows = &xs.as_chunks::<C>().0[..n];
+    let rows = &xs[..n * C];
     let mut e = [[[T::zero(); LANES]; C]; BLOCKS];
     let mut m = [[T::zero(); LANES]; BLOCKS];
     let mut s = [[T::zero(); LANES]; BLOCKS];
@@ -203,31 +206,35 @@ fn forward_rows<T: Float, const C: usize>(
 #[inline(always)]
 fn subtract_rows<T: Float, const C: usize>(xs: &[T], lse: &[T], out: &mut [T]) {
     let n = lse.len();
-    let rows = &xs.as_chunks::<C>().0[..n];
-    let out = &mut out.as_chunks_mut::<C>().0[..n];
-    let blocks = n / LANES * LANES;
-    let (out_blocks, out_tail) = out.split_at_mut(blocks);
+    let (xs, out) = (&xs[..n * C], &mut out[..n * C]);
+    let blocks = n / LANES;
+    let (out_blocks, out_tail) = out.split_at_mut(blocks * LANES * C);
+    let (x_blocks, x_tail) = xs.split_at(blocks * LANES * C);
     for ((o, x), l_n) in out_blocks
-        .as_chunks_mut::<LANES>()
-        .0
-        .iter_mut()
-        .zip(rows.as_chunks::<LANES>().0)
-        .zip(lse.as_chunks::<LANES>().0)
+        .chunks_exact_mut(LANES * C)
+        .zip(x_blocks.chunks_exact(LANES * C))
+        .zip(lse.chunks_exact(LANES))
     {
-        // Whole blocks copied in and out, so that the compiler sees no aliasing and
-        // vectorizes across the block.
-        let (x, l_n) = (*x, *l_n);
+        // Whole blocks copied in and out of arrays, so that the compiler sees no aliasing
+        // and vectorizes across the block.
         let mut p = [[T::zero(); C]; LANES];
-        for l in 0..LANES {
-            for j in 0..C {
-                p[l][j] = x[l][j] - l_n[l];
+        for (l, row) in p.iter_mut().enumerate() {
+            *row = x[l * C..(l + 1) * C].try_into().expect("C values");
+        }
+        let l_n: [T; LANES] = l_n.try_into().expect("LANES values");
+        for (row, &l) in p.iter_mut().zip(&l_n) {
+            for v in row.iter_mut() {
+                *v -= l;
             }
         }
-        *o = p;
+        for (l, row) in p.iter().enumerate() {
+            o[l * C..(l + 1) * C].copy_from_slice(row);
+        }
     }
-    for ((o, x), &l_n) in out_tail.iter_mut().zip(&rows[blocks..]).zip(&lse[blocks..]) {
-        for j in 0..C {
-            o[j] = x[j] - l_n;
+    let tail = out_tail.chunks_exact_mut(C).zip(x_tail.chunks_exact(C));
+    for ((o, x), &l_n) in tail.zip(&lse[blocks * LANES..]) {
+        for (ov, &xv) in o.iter_mut().zip(x) {
+            *ov = xv - l_n;
         }
     }
 }
