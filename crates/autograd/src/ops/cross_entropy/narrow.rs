@@ -85,16 +85,20 @@ type Block<T, const C: usize> = [[T; LANES]; C];
 #[inline(always)]
 fn load_block<T: Float, const C: usize>(xs: &[T], first: usize) -> Block<T, C> {
     let src = &xs[first * C..xs.len().min((first + LANES) * C)];
-    let mut rows = [[T::zero(); C]; LANES];
     if src.len() == LANES * C {
         // A full block has a constant shape, so the transposition becomes vector shuffles.
-        for (l, row) in rows.iter_mut().enumerate() {
-            *row = src[l * C..(l + 1) * C].try_into().expect("C values");
+        let src = &src[..LANES * C];
+        let mut t = [[T::zero(); LANES]; C];
+        for (j, tj) in t.iter_mut().enumerate() {
+            for (l, v) in tj.iter_mut().enumerate() {
+                *v = src[l * C + j];
+            }
         }
-    } else {
-        for (row, s) in rows.iter_mut().zip(src.chunks_exact(C)) {
-            row.copy_from_slice(s);
-        }
+        return t;
+    }
+    let mut rows = [[T::zero(); C]; LANES];
+    for (row, s) in rows.iter_mut().zip(src.chunks_exact(C)) {
+        row.copy_from_slice(s);
     }
     transpose(&rows)
 }
