@@ -14,11 +14,13 @@
 //!
 //!   forward   m_n = max_c x_nc (NaN skipped; 0 if not finite),  s_n = 0 + Σ_c e^{x_nc - m_n}
 //!             left to right,  lse_n = ln s_n + m_n,  loss_n = 0 + (lse_n - x_{n,y_n});
-//!   backward  v_nc = 0 + dy_n · e^{x_nc - lse_n},  and (0 - dy_n) + v_nc on the target class,
+//!   backward  p_nc = e^{x_nc - lse_n}  (the scaling by dy_n stays `class_indices`'),
 //!
 //! so the results are bitwise those of `row_logsumexp`, `class_indices::losses` and
-//! `class_indices::gradient`. The lanes past the last row of a partial block hold zeros;
-//! their results are computed and dropped.
+//! `softmax_from_lse`. The lanes past the last row of a partial block hold zeros; their
+//! results are computed and dropped. The backward's softmax needs no transposition: in the
+//! row-major layout, blocks of [`LANES`] rows are copied into arrays and lse_n is spread
+//! over its row's classes.
 
 use backprop_tensor::Float;
 
