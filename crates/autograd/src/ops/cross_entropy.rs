@@ -30,6 +30,7 @@ use crate::mode::is_grad_enabled;
 use crate::{Backward, BackwardCtx, Var};
 
 mod class_indices;
+mod narrow;
 
 pub(crate) const SECOND_ORDER: SecondOrder = SecondOrder::Supported;
 
@@ -237,10 +238,16 @@ impl<T: Float> Var<T> {
         let weight_sum = weight.iter().copied().sum();
         let x = Contiguous::new(&x);
         let xs = x.slice();
-        let lse = row_logsumexp(xs, n_rows, c);
-        let loss: Vec<T> = match &target {
-            Target::Indices { classes, .. } if plain => {
-                class_indices::losses(xs, &lse, classes, c)
+        let narrow = match &target {
+            Target::Indices { classes, .. } if plain => narrow::forward(xs, classes, c),
+            _ => None,
+        };
+        let (lse, loss) = match (narrow, &target) {
+            (Some(lse_loss), _) => lse_loss,
+            (None, Target::Indices { classes, .. }) if plain => {
+                let lse = row_logsumexp(xs, n_rows, c);
+                let loss = class_indices::losses(xs, &lse, classes, c);
+                (lse, loss)
             }
             _ => {
                 let coef = Coefficients {
@@ -250,7 +257,8 @@ impl<T: Float> Var<T> {
                     smoothing: label_smoothing,
                     c,
                 };
-                (0..n_rows)
+                let lse = row_logsumexp(xs, n_rows, c);
+                let loss = (0..n_rows)
                     .map(|n| {
                         let (row, l) = (&xs[n * c..(n + 1) * c], lse[n]);
                         // Σ q (lse - x) term by term: no cancellation between two large sums.
@@ -258,7 +266,8 @@ impl<T: Float> Var<T> {
                         coef.row(n, |cls, q| acc += q * (l - row[cls]));
                         acc
                     })
-                    .collect()
+                    .collect();
+                (lse, loss)
             }
         };
         let out = Tensor::from_vec(loss, &[n_rows]).expect("n_rows values");

@@ -69,10 +69,11 @@ impl<T: Float> Var<T> {
 /// `y[i, :] += b` for every row, in place; each element gets exactly one addition.
 ///
 /// A narrow bias (W1's 8, 9 or 3 outputs) makes rows too short for a loop of their own, so
-/// the bias is repeated into a lane of lcm(out, 16) elements, a whole number of rows and of
-/// 16-element blocks, and `y` is walked lane by lane in blocks of a constant 16 elements
-/// (unrolled and vectorized). Wider biases are added row by row. Both run eight lanes wide
-/// with AVX2 when the CPU has it (the same additions, the same bits).
+/// the bias is repeated into a lane of at least 64 elements that is a whole number of rows
+/// and of 8-element vectors (a multiple of lcm(out, 8)), and `y` is walked lane by lane with
+/// one flat loop per lane (vectorized, no remainder but in the last lane). Wider biases are
+/// added row by row. Both run eight lanes wide with AVX2 when the CPU has it (the same
+/// additions, the same bits).
 fn add_rows<T: Float>(y: &mut Tensor<T>, b: &Tensor<T>) {
     vectorized(#[inline(always)] || add_rows_loop(y, b));
 }
@@ -80,8 +81,9 @@ fn add_rows<T: Float>(y: &mut Tensor<T>, b: &Tensor<T>) {
 /// The body of [`add_rows`], inlined into both of its compiled versions.
 #[inline(always)]
 fn add_rows_loop<T: Float>(y: &mut Tensor<T>, b: &Tensor<T>) {
-    const BLOCK: usize = 16;
-    const MAX_LANE: usize = 16 * BLOCK;
+    const VECTOR: usize = 8;
+    const MIN_LANE: usize = 64;
+    const MAX_LANE: usize = 256;
     let out = b.numel();
     let y = y.as_slice_mut().expect("a fresh product is contiguous");
     if out == 0 {
@@ -95,8 +97,8 @@ fn add_rows_loop<T: Float>(y: &mut Tensor<T>, b: &Tensor<T>) {
             copied.as_slice().expect("contiguous")
         }
     };
-    let lane_len = lcm(out, BLOCK);
-    if lane_len > MAX_LANE {
+    let unit = lcm(out, VECTOR);
+    if unit > MAX_LANE {
         for row in y.chunks_exact_mut(out) {
             for (v, &bj) in row.iter_mut().zip(b) {
                 *v += bj;
@@ -104,23 +106,15 @@ fn add_rows_loop<T: Float>(y: &mut Tensor<T>, b: &Tensor<T>) {
         }
         return;
     }
+    // At most max(unit, 64 + unit - 8) <= 256 elements.
+    let lane_len = unit * MIN_LANE.div_ceil(unit);
     let mut lane = [T::zero(); MAX_LANE];
     for rep in lane[..lane_len].chunks_exact_mut(out) {
         rep.copy_from_slice(b);
     }
     let lane = &lane[..lane_len];
     for chunk in y.chunks_mut(lane_len) {
-        // The last chunk can be a partial lane, ending with fewer than 16 elements.
-        let full = chunk.len() / BLOCK * BLOCK;
-        let (blocks, tail) = chunk.split_at_mut(full);
-        for (yb, lb) in blocks.chunks_exact_mut(BLOCK).zip(lane.chunks_exact(BLOCK)) {
-            let yb: &mut [T; BLOCK] = yb.try_into().expect("a block");
-            let lb: &[T; BLOCK] = lb.try_into().expect("a block");
-            for (v, &bj) in yb.iter_mut().zip(lb) {
-                *v += bj;
-            }
-        }
-        for (v, &bj) in tail.iter_mut().zip(&lane[full..]) {
+        for (v, &bj) in chunk.iter_mut().zip(lane) {
             *v += bj;
         }
     }

@@ -60,7 +60,7 @@ pub(super) fn gradient<T: Float>(
     gs: &[T],
     c: usize,
 ) -> Vec<T> {
-    let mut p = softmax_from_lse(xs, lse, c);
+    let mut p = super::narrow::softmax(xs, lse, c).unwrap_or_else(|| softmax_from_lse(xs, lse, c));
     if c > 0 && !gs.is_empty() {
         let g0 = gs[0];
         // Equal values (NaN never is) give the same products: +0 and -0 both give ±0,
