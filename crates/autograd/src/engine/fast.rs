@@ -248,7 +248,11 @@ pub(super) fn run_backward<T: Float>(
         deps,
         direct: capture.is_none(),
     };
-    let mut captured: Vec<Option<Var<T>>> = vec![None; capture.map_or(0, |c| c.len())];
+    // No allocation (nor `vec!`'s fill call) when nothing is captured.
+    let mut captured: Vec<Option<Var<T>>> = match capture {
+        Some(c) => vec![None; c.len()],
+        None => Vec::new(),
+    };
 
     for i in 0..edges.order.len() {
         let g = match pending[i].take() {
@@ -318,7 +322,7 @@ pub(super) fn run_backward<T: Float>(
                     g.as_ref().map(Grad::share)
                 };
                 if let Some(gj) = gj {
-                    edges.send(node, j, input, gj, pending);
+                    edges.send(input, gj, pending);
                 }
             }
         } else {

@@ -183,3 +183,53 @@ fn a_hooked_leaf_still_runs_its_hook_under_pass_through() {
     assert_eq!(x.grad().unwrap().to_vec(), vec![10.0, 10.0]);
     assert_eq!(y.grad().unwrap().to_vec(), vec![1.0, 1.0]);
 }
+
+/// The pass's in-place sum gives bitwise what `Tensor::add_assign_` gives, on contiguous
+/// tensors of many shapes (one element, empty, 0-d, several axes), on transposed ones (the
+/// general path), and refuses different shapes with `add_assign_`'s message.
+#[test]
+fn in_place_sum_matches_add_assign_bitwise() {
+    use super::edges::add_in_place;
+    let mut rng = backprop_tensor::Rng::seed_from_u64(7);
+    let shapes: [&[usize]; 9] = [
+        &[],
+        &[1],
+        &[0],
+        &[1, 1],
+        &[3],
+        &[2, 3],
+        &[4, 1, 5],
+        &[17],
+        &[3, 0, 2],
+    ];
+    for shape in shapes {
+        let (a, b) = (
+            Tensor::<f32>::randn(shape, &mut rng),
+            Tensor::randn(shape, &mut rng),
+        );
+        let (mut fast, mut want) = (a.clone(), a.clone());
+        add_in_place(&mut fast, &b);
+        want.add_assign_(&b);
+        let bits = |t: &Tensor<f32>| t.to_vec().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(fast.shape(), want.shape());
+        assert_eq!(bits(&fast), bits(&want), "shape {shape:?}");
+        if a.numel() > 0 {
+            assert_ne!(bits(&fast), bits(&a), "shape {shape:?}: nothing added");
+        }
+    }
+    let (a, b) = (
+        Tensor::<f64>::randn(&[3, 4], &mut rng),
+        Tensor::randn(&[3, 4], &mut rng),
+    );
+    let (mut fast, mut want) = (a.t(), a.t());
+    add_in_place(&mut fast, &b.t());
+    want.add_assign_(&b.t());
+    assert_eq!(fast, want);
+    assert_eq!(fast, a.add(&b).t());
+    let err = std::panic::catch_unwind(|| add_in_place(&mut a.clone(), &a.t())).unwrap_err();
+    let msg = err.downcast_ref::<String>().unwrap();
+    assert!(
+        msg.contains("add_assign_: shapes [3, 4] and [4, 3] differ"),
+        "{msg}"
+    );
+}
