@@ -164,11 +164,19 @@ fn add_to_grad<T: Float>(mut prev: Var<T>, g: &Tensor<T>) -> Var<T> {
 #[inline]
 pub(super) fn add_in_place<T: Float>(prev: &mut Tensor<T>, g: &Tensor<T>) {
     if same_shape(prev.shape(), g.shape()) {
-        if let (Some(a), Some(b)) = (prev.as_slice_mut(), g.as_slice()) {
-            for (x, &y) in a.iter_mut().zip(b) {
-                *x += y;
+        match (prev.as_slice_mut(), g.as_slice()) {
+            // One element (a scalar loss, a bias of one unit): no loop to set up.
+            (Some([x]), Some([y])) => {
+                *x += *y;
+                return;
             }
-            return;
+            (Some(a), Some(b)) => {
+                for (x, &y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+                return;
+            }
+            _ => {}
         }
     }
     prev.add_assign_(g);
