@@ -127,7 +127,8 @@ fn check_implicit_seed<T: Float>(out: &Var<T>, op: &str) {
 #[track_caller]
 fn check_one_element(shape: &[usize], op: &str) {
     assert!(
-        shape.iter().product::<usize>() == 1,
+        // One element: every extent is 1 (checked without multiplying them out).
+        shape.iter().all(|&n| n == 1),
         "{op}: output of shape {shape:?} is not a scalar; a gradient can be created \
          implicitly only for one-element outputs (use backward_with(grad))",
     );
