@@ -153,30 +153,30 @@ fn add_to_grad<T: Float>(mut prev: Var<T>, g: &Tensor<T>) -> Var<T> {
     }
 }
 
-/// `prev += g`: [`Tensor::add_assign_`], with its common case (equal shapes, both
-/// contiguous: every gradient a pass sums) as one loop over the two slices, without the
-/// general path's element count and layout walks. The same additions in the same order, so
-/// the same bits.
+/// `prev += g`: [`Tensor::add_assign_`], with its common cases in fewer steps: one element
+/// each (a scalar loss, a bias of one unit), found in one walk over both shapes; equal
+/// shapes, both contiguous, as one loop over the two slices. The same additions in the same
+/// order, so the same bits.
 ///
 /// # Panics
 ///
 /// As `add_assign_`, if the shapes differ.
 #[inline]
 pub(super) fn add_in_place<T: Float>(prev: &mut Tensor<T>, g: &Tensor<T>) {
-    if same_shape(prev.shape(), g.shape()) {
-        match (prev.as_slice_mut(), g.as_slice()) {
-            // One element (a scalar loss, a bias of one unit): no loop to set up.
-            (Some([x]), Some([y])) => {
-                *x += *y;
-                return;
+    let (a, b) = (prev.shape(), g.shape());
+    if a.len() == b.len() && a.iter().zip(b).all(|(&m, &n)| m == 1 && n == 1) {
+        // One element each, at the start of each buffer whatever the strides.
+        if let (Some(x), Some(&y)) = (prev.array_mut().first_mut(), g.array().first()) {
+            *x += y;
+        }
+        return;
+    }
+    if same_shape(a, b) {
+        if let (Some(x), Some(y)) = (prev.as_slice_mut(), g.as_slice()) {
+            for (x, &y) in x.iter_mut().zip(y) {
+                *x += y;
             }
-            (Some(a), Some(b)) => {
-                for (x, &y) in a.iter_mut().zip(b) {
-                    *x += y;
-                }
-                return;
-            }
-            _ => {}
+            return;
         }
     }
     prev.add_assign_(g);
