@@ -125,6 +125,7 @@ fn check_implicit_seed<T: Float>(out: &Var<T>, op: &str) {
 
 /// Checks that a value of `shape` has one element, so that it can be seeded with 1.
 #[track_caller]
+#[inline]
 fn check_one_element(shape: &[usize], op: &str) {
     assert!(
         // One element: every extent is 1 (checked without multiplying them out).
