@@ -88,10 +88,10 @@ impl<T: Float> Edges<'_, T> {
     /// value lock): an op passes its gradient through only when each input has the op's
     /// output shape (add's same-shape rule is chosen only then), and the upstream gradient
     /// has that shape, checked when it was computed (a rule's output, a hook's result, or
-    /// the implicit seed built from the root's shape). A leaf without hooks that gets no other contribution in this pass
-    /// has it added straight into its `.grad` (the sum is the same as going through the
-    /// pending slot, one step sooner); otherwise it is summed into the input's pending
-    /// gradient.
+    /// the implicit seed built from the root's shape). A leaf without hooks that gets no
+    /// other contribution in this pass has it added straight into its `.grad` (the sum is
+    /// the same as going through the pending slot, one step sooner); otherwise it is summed
+    /// into the input's pending gradient.
     #[inline(always)]
     pub(super) fn send(&self, input: &Var<T>, g: Grad<'_, T>, pending: &mut [Option<Tensor<T>>]) {
         let slot = slot_of(self.order, input);
