@@ -90,7 +90,9 @@ pub trait Backward<T: Float>: Send + Sync + 'static {
     /// [`backward_fast_into`](Backward::backward_fast_into): it is added into an input's
     /// pending gradient or `.grad` by reference, so no copy of it is made per input.
     /// [`backward`](Backward::backward) must still compute the same gradients (it serves
-    /// the recorded passes and the gradient checks).
+    /// the recorded passes and the gradient checks). Return `true` only when every input has
+    /// the output's shape: the gradient passed through is not checked against the inputs'
+    /// shapes.
     ///
     /// The default is `false`.
     fn passes_gradient_through(&self) -> bool {

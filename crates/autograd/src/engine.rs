@@ -125,9 +125,11 @@ fn check_implicit_seed<T: Float>(out: &Var<T>, op: &str) {
 
 /// Checks that a value of `shape` has one element, so that it can be seeded with 1.
 #[track_caller]
+#[inline]
 fn check_one_element(shape: &[usize], op: &str) {
     assert!(
-        shape.iter().product::<usize>() == 1,
+        // One element: every extent is 1 (checked without multiplying them out).
+        shape.iter().all(|&n| n == 1),
         "{op}: output of shape {shape:?} is not a scalar; a gradient can be created \
          implicitly only for one-element outputs (use backward_with(grad))",
     );

@@ -74,10 +74,12 @@ impl<T: Float> Pass<T> {
     }
 
     /// Empties the buffers (releasing every node, so the graph can be freed) and keeps
-    /// them for the next pass on this thread.
+    /// them for the next pass on this thread. The pending gradients are all `None` already
+    /// (a pass takes each node's before it sends any to the node's inputs, which come later
+    /// in the order), so their slots are kept for the next pass rather than refilled.
     fn give_back(mut self: Box<Self>) {
+        debug_assert!(self.pending.iter().all(Option::is_none));
         self.order.clear();
-        self.pending.clear();
         self.deps.clear();
         self.stack.clear();
         self.grads.clear();
@@ -153,7 +155,10 @@ impl<T: Float> Pass<T> {
             self.deps.push(v.inner.fast_slot.load(Relaxed));
             v.inner.fast_slot.store(i, Relaxed);
         }
-        self.pending.resize_with(self.order.len(), || None);
+        // Every slot is empty between passes (see `give_back`): only a longer pass adds some.
+        if self.pending.len() < self.order.len() {
+            self.pending.resize_with(self.order.len(), || None);
+        }
     }
 }
 
@@ -248,7 +253,11 @@ pub(super) fn run_backward<T: Float>(
         deps,
         direct: capture.is_none(),
     };
-    let mut captured: Vec<Option<Var<T>>> = vec![None; capture.map_or(0, |c| c.len())];
+    // No allocation (nor `vec!`'s fill call) when nothing is captured.
+    let mut captured: Vec<Option<Var<T>>> = match capture {
+        Some(c) => vec![None; c.len()],
+        None => Vec::new(),
+    };
 
     for i in 0..edges.order.len() {
         let g = match pending[i].take() {
@@ -318,7 +327,7 @@ pub(super) fn run_backward<T: Float>(
                     g.as_ref().map(Grad::share)
                 };
                 if let Some(gj) = gj {
-                    edges.send(node, j, input, gj, pending);
+                    edges.send(input, gj, pending);
                 }
             }
         } else {

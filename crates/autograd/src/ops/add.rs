@@ -21,7 +21,10 @@ impl<T: Float> Var<T> {
     pub fn add(&self, other: &Var<T>) -> Var<T> {
         let (a, b) = (self.data(), other.data());
         let y = a.add(&b);
-        let same_shape = a.shape() == b.shape();
+        // Compared inline: slice equality calls `memcmp`, which costs more than the
+        // comparison itself for the few axes of a shape.
+        let (sa, sb) = (a.shape(), b.shape());
+        let same_shape = sa.len() == sb.len() && sa.iter().zip(sb).all(|(x, y)| x == y);
         drop((a, b));
         if same_shape {
             Var::from_binary_op("add", y, self, other, AddSameShapeBackward)

@@ -183,3 +183,81 @@ fn a_hooked_leaf_still_runs_its_hook_under_pass_through() {
     assert_eq!(x.grad().unwrap().to_vec(), vec![10.0, 10.0]);
     assert_eq!(y.grad().unwrap().to_vec(), vec![1.0, 1.0]);
 }
+
+/// The pass's in-place sum gives bitwise what `Tensor::add_assign_` gives, on contiguous
+/// tensors of many shapes (one element, empty, 0-d, several axes), on transposed ones (the
+/// general path), and refuses different shapes with `add_assign_`'s message.
+#[test]
+fn in_place_sum_matches_add_assign_bitwise() {
+    use super::edges::add_in_place;
+    let mut rng = backprop_tensor::Rng::seed_from_u64(7);
+    let shapes: [&[usize]; 10] = [
+        &[],
+        &[1],
+        &[0],
+        &[1, 1],
+        &[1, 1, 1],
+        &[3],
+        &[2, 3],
+        &[4, 1, 5],
+        &[17],
+        &[3, 0, 2],
+    ];
+    for shape in shapes {
+        let (a, b) = (
+            Tensor::<f32>::randn(shape, &mut rng),
+            Tensor::randn(shape, &mut rng),
+        );
+        let (mut fast, mut want) = (a.clone(), a.clone());
+        add_in_place(&mut fast, &b);
+        want.add_assign_(&b);
+        let bits = |t: &Tensor<f32>| t.to_vec().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(fast.shape(), want.shape());
+        assert_eq!(bits(&fast), bits(&want), "shape {shape:?}");
+        if a.numel() > 0 {
+            assert_ne!(bits(&fast), bits(&a), "shape {shape:?}: nothing added");
+        }
+    }
+    let (a, b) = (
+        Tensor::<f64>::randn(&[3, 4], &mut rng),
+        Tensor::randn(&[3, 4], &mut rng),
+    );
+    let (mut fast, mut want) = (a.t(), a.t());
+    add_in_place(&mut fast, &b.t());
+    want.add_assign_(&b.t());
+    assert_eq!(fast, want);
+    assert_eq!(fast, a.add(&b).t());
+    let err = std::panic::catch_unwind(|| add_in_place(&mut a.clone(), &a.t())).unwrap_err();
+    let msg = err.downcast_ref::<String>().unwrap();
+    assert!(
+        msg.contains("add_assign_: shapes [3, 4] and [4, 3] differ"),
+        "{msg}"
+    );
+    // One element each, one of them an array whose element is not at its buffer's start
+    // (a slice of a larger array).
+    let big = backprop_tensor::ndarray::ArrayD::from_shape_vec(
+        vec![2, 3],
+        vec![1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0],
+    )
+    .unwrap();
+    let last = Tensor::from_array(
+        big.slice_move(backprop_tensor::ndarray::s![1..2, 2..3])
+            .into_dyn(),
+    );
+    let mut fast = Tensor::<f64>::full(&[1, 1], 0.5);
+    add_in_place(&mut fast, &last);
+    assert_eq!(fast.to_vec(), vec![6.5]);
+    let mut into_last = last.clone();
+    add_in_place(&mut into_last, &fast);
+    assert_eq!(into_last.to_vec(), vec![12.5]);
+    // One element each, but of different shapes: refused too.
+    let err = std::panic::catch_unwind(|| {
+        add_in_place(&mut Tensor::<f64>::ones(&[1]), &Tensor::ones(&[1, 1]))
+    })
+    .unwrap_err();
+    let msg = err.downcast_ref::<String>().unwrap();
+    assert!(
+        msg.contains("add_assign_: shapes [1] and [1, 1] differ"),
+        "{msg}"
+    );
+}
