@@ -238,17 +238,13 @@ impl<T: Float> Var<T> {
         let weight_sum = weight.iter().copied().sum();
         let x = Contiguous::new(&x);
         let xs = x.slice();
-        let narrow = match &target {
-            Target::Indices { classes, .. } if plain => narrow::forward(xs, classes, c),
-            _ => None,
-        };
-        let (lse, loss) = match (narrow, &target) {
-            (Some(lse_loss), _) => lse_loss,
-            (None, Target::Indices { classes, .. }) if plain => {
-                let lse = row_logsumexp(xs, n_rows, c);
-                let loss = class_indices::losses(xs, &lse, classes, c);
-                (lse, loss)
-            }
+        let (lse, loss) = match &target {
+            Target::Indices { classes, .. } if plain => narrow::forward(xs, classes, c)
+                .unwrap_or_else(|| {
+                    let lse = row_logsumexp(xs, n_rows, c);
+                    let loss = class_indices::losses(xs, &lse, classes, c);
+                    (lse, loss)
+                }),
             _ => {
                 let coef = Coefficients {
                     target: &target,

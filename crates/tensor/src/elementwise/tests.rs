@@ -174,3 +174,68 @@ fn where_and_comparisons() {
     assert_eq!(y.to_vec(), vec![-9.0, 0.5, 2.0]);
     assert_eq!(x.clamp(Some(0.0), Some(1.0)).to_vec(), vec![0.0, 0.5, 1.0]);
 }
+
+/// `add_assign_` gives bitwise what `add` gives, through each of its routes: one element
+/// (found from the shapes alone, also when the element is not at its buffer's start),
+/// contiguous slices, and the general walk of transposed tensors; and it refuses different
+/// shapes, one-element ones included, naming them.
+#[test]
+fn add_assign_matches_add_bitwise() {
+    let mut rng = crate::Rng::seed_from_u64(7);
+    let shapes: [&[usize]; 10] = [
+        &[],
+        &[1],
+        &[0],
+        &[1, 1],
+        &[1, 1, 1],
+        &[3],
+        &[2, 3],
+        &[4, 1, 5],
+        &[17],
+        &[3, 0, 2],
+    ];
+    for shape in shapes {
+        let (a, b) = (
+            Tensor::<f32>::randn(shape, &mut rng),
+            Tensor::randn(shape, &mut rng),
+        );
+        let mut sum = a.clone();
+        sum.add_assign_(&b);
+        assert_eq!(sum.shape(), shape);
+        assert_eq!(bits(&sum.to_vec()), bits(&a.add(&b).to_vec()), "{shape:?}");
+        if a.numel() > 0 {
+            assert_ne!(
+                bits(&sum.to_vec()),
+                bits(&a.to_vec()),
+                "{shape:?}: nothing added"
+            );
+        }
+    }
+    let (a, b) = (
+        Tensor::<f64>::randn(&[3, 4], &mut rng),
+        Tensor::randn(&[3, 4], &mut rng),
+    );
+    let mut sum = a.t();
+    sum.add_assign_(&b.t());
+    assert_eq!(sum, a.add(&b).t());
+    // One element each, one of them not at the start of its buffer (a slice of [2, 3]).
+    let big = ArrayD::from_shape_vec(vec![2, 3], vec![1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+    let last = Tensor::from_array(big.slice_move(ndarray::s![1..2, 2..3]).into_dyn());
+    let mut sum = Tensor::<f64>::full(&[1, 1], 0.5);
+    sum.add_assign_(&last);
+    assert_eq!(sum.to_vec(), vec![6.5]);
+    let mut into_last = last.clone();
+    into_last.add_assign_(&sum);
+    assert_eq!(into_last.to_vec(), vec![12.5]);
+    for (x, y) in [(vec![3, 4], vec![4, 3]), (vec![1], vec![1, 1])] {
+        let err = std::panic::catch_unwind(|| {
+            Tensor::<f64>::ones(&x).add_assign_(&Tensor::ones(&y));
+        })
+        .unwrap_err();
+        let msg = err.downcast_ref::<String>().unwrap();
+        assert!(
+            msg.contains(&format!("add_assign_: shapes {x:?} and {y:?} differ")),
+            "{msg}"
+        );
+    }
+}

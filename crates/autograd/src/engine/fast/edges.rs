@@ -110,7 +110,7 @@ impl<T: Float> Edges<'_, T> {
 pub(super) fn add_into<T: Float>(slot: &mut Option<Tensor<T>>, g: Tensor<T>) {
     match slot {
         None => *slot = Some(g),
-        Some(prev) => add_in_place(prev, &g),
+        Some(prev) => prev.add_assign_(&g),
     }
 }
 
@@ -118,7 +118,7 @@ pub(super) fn add_into<T: Float>(slot: &mut Option<Tensor<T>>, g: Tensor<T>) {
 fn add_shared_into<T: Float>(slot: &mut Option<Tensor<T>>, g: &Tensor<T>) {
     match slot {
         None => *slot = Some(g.clone()),
-        Some(prev) => add_in_place(prev, g),
+        Some(prev) => prev.add_assign_(g),
     }
 }
 
@@ -146,38 +146,9 @@ pub(super) fn accumulate_shared_grad<T: Float>(slot: &mut Option<Var<T>>, g: &Te
 fn add_to_grad<T: Float>(mut prev: Var<T>, g: &Tensor<T>) -> Var<T> {
     if let Some(node) = Arc::get_mut(&mut prev.inner) {
         let value = node.data.get_mut().unwrap_or_else(|e| e.into_inner());
-        add_in_place(value, g);
+        value.add_assign_(g);
         prev
     } else {
         Var::new(prev.data().add(g))
     }
-}
-
-/// `prev += g`: [`Tensor::add_assign_`], with its common cases in fewer steps: one element
-/// each (a scalar loss, a bias of one unit), found in one walk over both shapes; equal
-/// shapes, both contiguous, as one loop over the two slices. The same additions in the same
-/// order, so the same bits.
-///
-/// # Panics
-///
-/// As `add_assign_`, if the shapes differ.
-#[inline]
-pub(super) fn add_in_place<T: Float>(prev: &mut Tensor<T>, g: &Tensor<T>) {
-    let (a, b) = (prev.shape(), g.shape());
-    if a.len() == b.len() && a.iter().zip(b).all(|(&m, &n)| m == 1 && n == 1) {
-        // One element each, at the start of each buffer whatever the strides.
-        if let (Some(x), Some(&y)) = (prev.array_mut().first_mut(), g.array().first()) {
-            *x += y;
-        }
-        return;
-    }
-    if same_shape(a, b) {
-        if let (Some(x), Some(y)) = (prev.as_slice_mut(), g.as_slice()) {
-            for (x, &y) in x.iter_mut().zip(y) {
-                *x += y;
-            }
-            return;
-        }
-    }
-    prev.add_assign_(g);
 }
