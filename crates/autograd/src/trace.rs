@@ -1,6 +1,6 @@
 //! Backward you can watch: a record of each step of a backward pass.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use backprop_tensor::{Float, Tensor};
@@ -9,6 +9,9 @@ use crate::Var;
 
 thread_local! {
     static TRACE: RefCell<Option<Vec<TraceStep>>> = const { RefCell::new(None) };
+    /// Whether `TRACE` is recording: read by every backward pass, without borrowing
+    /// `TRACE` (a thread-local with a destructor, which costs a registration check).
+    static TRACING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// One step of a traced backward pass: a node, the gradient that arrived at it, and the
@@ -78,7 +81,7 @@ impl fmt::Display for TraceStep {
 }
 
 pub(crate) fn is_tracing() -> bool {
-    TRACE.with(|t| t.borrow().is_some())
+    TRACING.get()
 }
 
 pub(crate) fn record<T: Float>(
@@ -124,8 +127,24 @@ pub(crate) fn record<T: Float>(
 /// assert!((steps[1].local_derivative(0).unwrap() - 0.5f64.cos()).abs() < 1e-12);
 /// ```
 pub fn trace_backward<R>(f: impl FnOnce() -> R) -> (R, Vec<TraceStep>) {
-    let prev = TRACE.with(|t| t.borrow_mut().replace(Vec::new()));
+    /// Restores the enclosing trace (if any) when `f` returns or panics.
+    struct Restore {
+        prev: Option<Vec<TraceStep>>,
+        was_tracing: bool,
+    }
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let prev = self.prev.take();
+            TRACE.with(|t| *t.borrow_mut() = prev);
+            TRACING.set(self.was_tracing);
+        }
+    }
+    let restore = Restore {
+        prev: TRACE.with(|t| t.borrow_mut().replace(Vec::new())),
+        was_tracing: TRACING.replace(true),
+    };
     let r = f();
-    let steps = TRACE.with(|t| std::mem::replace(&mut *t.borrow_mut(), prev));
+    let steps = TRACE.with(|t| t.borrow_mut().take());
+    drop(restore);
     (r, steps.unwrap_or_default())
 }

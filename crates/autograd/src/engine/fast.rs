@@ -13,30 +13,44 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use backprop_tensor::{Float, Tensor};
 
-use super::{
-    BackwardRuleGuard, IN_BACKWARD_RULE, NEXT_PASS, check_rule_output, put_back_hooks,
-    sort_newest_first,
-};
+use super::{BackwardRuleGuard, IN_BACKWARD_RULE, NEXT_PASS, check_rule_output, put_back_hooks};
 use crate::backward::BackwardCtx;
 use crate::mode::{is_anomaly_enabled, set_grad_enabled};
 use crate::var::GradFn;
 use crate::{Hook, Var};
 
+mod borrowed;
 mod edges;
+
+use self::borrowed::Borrowed;
 
 use self::edges::{Edges, Grad, accumulate_shared_grad, add_into};
 
+/// A node reached by a pass, in `Pass::entries`: an uncounted handle to it (see
+/// [`Borrowed`]), its op, taken out of it by `collect` (none for a leaf), and what the pass
+/// needs of its state, read in the same lock.
+struct Entry<T: Float> {
+    node: Borrowed<T>,
+    grad_fn: Option<GradFn<T>>,
+    has_hooks: bool,
+    retains_grad: bool,
+}
+
 /// The working memory of one pass: the reachable nodes newest first, the gradient pending
-/// for each and how many contributions it gets (indexed like `order`; a node finds its index
-/// in `Node::fast_slot`), the traversal stack, the buffer each op's rule writes its results
-/// into, and the implicit seed (a one-element 1, read in place by a pass from one root and
-/// copied for each root of a pass from several). Kept per thread between
+/// for each and how many contributions it gets (indexed like `entries`; a node finds its
+/// index in `Node::fast_slot`), the traversal stack, the buffer each op's rule writes its
+/// results into, and the implicit seed (a one-element 1, read in place by a pass from one
+/// root and copied for each root of a pass from several). Kept per thread between
 /// passes, so a steady training loop allocates none of it.
+///
+/// The ops in `entries` hold the handles that keep the graph's nodes alive during the
+/// pass (with the roots, which the caller lends for the whole pass): the pass drops them,
+/// or puts them back into their nodes, only once it no longer reads any node.
 struct Pass<T: Float> {
-    order: Vec<Var<T>>,
+    entries: Vec<Entry<T>>,
     pending: Vec<Option<Tensor<T>>>,
     deps: Vec<usize>,
-    stack: Vec<Var<T>>,
+    stack: Vec<Borrowed<T>>,
     grads: Vec<Option<Tensor<T>>>,
     ones: Option<Tensor<T>>,
 }
@@ -64,7 +78,7 @@ impl<T: Float> Pass<T> {
 
     fn new() -> Box<Pass<T>> {
         Box::new(Pass {
-            order: Vec::new(),
+            entries: Vec::new(),
             pending: Vec::new(),
             deps: Vec::new(),
             stack: Vec::new(),
@@ -73,15 +87,24 @@ impl<T: Float> Pass<T> {
         })
     }
 
-    /// Empties the buffers (releasing every node, so the graph can be freed) and keeps
-    /// them for the next pass on this thread. The pending gradients are all `None` already
-    /// (a pass takes each node's before it sends any to the node's inputs, which come later
-    /// in the order), so their slots are kept for the next pass rather than refilled.
-    fn give_back(mut self: Box<Self>) {
+    /// Ends a pass: puts each op back into its node when the graph is retained, drops
+    /// them otherwise (releasing the graph), empties the buffers and keeps them for the
+    /// next pass on this thread. The pending gradients are all `None` already (a pass
+    /// takes each node's before it sends any to the node's inputs, which come later in
+    /// the order), so their slots are kept for the next pass rather than refilled.
+    fn give_back(mut self: Box<Self>, retain_graph: bool) {
         debug_assert!(self.pending.iter().all(Option::is_none));
-        self.order.clear();
-        self.deps.clear();
+        if retain_graph {
+            for e in &mut self.entries {
+                if let Some(gf) = e.grad_fn.take() {
+                    e.node.state().grad_fn = Some(gf);
+                }
+            }
+        }
+        // The uncounted handles first: nothing reads them once the ops are gone.
         self.stack.clear();
+        self.entries.clear();
+        self.deps.clear();
         self.grads.clear();
         SPARE.set(Some(self));
     }
@@ -101,11 +124,13 @@ impl<T: Float> Pass<T> {
 
     /// Every node that gradients from `roots` can reach, newest first (an op's output is
     /// newer than its inputs, so this is a reverse topological order), each told its index,
-    /// with how many gradient contributions each will get in `deps`.
+    /// with how many gradient contributions each will get in `deps`. Each non-leaf's op is
+    /// taken out of it here, in the one lock of its state the pass needs.
     ///
     /// # Panics
     ///
     /// If a reachable non-leaf's graph was freed by an earlier pass.
+    #[allow(unsafe_code)] // uncounted handles; see `Borrowed::new` and the SAFETY notes
     fn collect(&mut self, roots: &[(&Var<T>, Option<Tensor<T>>)]) {
         let pass = next_pass();
         // A node is marked when first pushed, and counts the contributions it will get in
@@ -116,48 +141,65 @@ impl<T: Float> Pass<T> {
             if inner.fast_visit.load(Relaxed) != pass {
                 inner.fast_visit.store(pass, Relaxed);
                 inner.fast_slot.store(0, Relaxed);
-                self.stack.push((*root).clone());
+                // SAFETY: the caller lends the roots for the whole pass.
+                self.stack.push(unsafe { Borrowed::new(root) });
             }
             inner
                 .fast_slot
                 .store(inner.fast_slot.load(Relaxed) + 1, Relaxed);
         }
         while let Some(v) = self.stack.pop() {
-            if !v.is_leaf() {
-                let st = v.state();
-                match st.grad_fn.as_ref() {
-                    Some(gf) => {
-                        for input in gf.inputs.iter().filter(|i| i.requires_grad()) {
-                            let inner = &input.inner;
-                            if inner.fast_visit.load(Relaxed) == pass {
-                                let deps = inner.fast_slot.load(Relaxed);
-                                inner.fast_slot.store(deps + 1, Relaxed);
-                            } else {
-                                inner.fast_visit.store(pass, Relaxed);
-                                inner.fast_slot.store(1, Relaxed);
-                                self.stack.push(input.clone());
-                            }
-                        }
-                    }
-                    None => panic!(
+            let mut entry = Entry {
+                node: v,
+                grad_fn: None,
+                has_hooks: false,
+                retains_grad: false,
+            };
+            if !entry.node.is_leaf() {
+                let gf = {
+                    let mut st = entry.node.state();
+                    entry.has_hooks = !st.hooks.is_empty();
+                    entry.retains_grad = st.retains_grad;
+                    st.grad_fn.take()
+                };
+                let Some(gf) = gf else {
+                    panic!(
                         "backward: trying to backward through the graph a second time: the \
                          graph behind `{}` was freed by an earlier backward (pass \
                          retain_graph: true to keep it)",
-                        v.op_name()
-                    ),
+                        entry.node.op_name()
+                    )
+                };
+                for input in gf.inputs.iter().filter(|i| i.requires_grad()) {
+                    let inner = &input.inner;
+                    if inner.fast_visit.load(Relaxed) == pass {
+                        let deps = inner.fast_slot.load(Relaxed);
+                        inner.fast_slot.store(deps + 1, Relaxed);
+                    } else {
+                        inner.fast_visit.store(pass, Relaxed);
+                        inner.fast_slot.store(1, Relaxed);
+                        // SAFETY: `gf`, which holds a counted handle to the input, moves
+                        // into `entries` just below and stays there until `give_back`,
+                        // after the pass's last use of any node.
+                        self.stack.push(unsafe { Borrowed::new(input) });
+                    }
                 }
+                entry.grad_fn = Some(gf);
             }
-            self.order.push(v);
+            self.entries.push(entry);
         }
-        sort_newest_first(&mut self.order);
+        if !self.entries.is_sorted_by(|a, b| a.node.id() > b.node.id()) {
+            self.entries
+                .sort_unstable_by_key(|e| std::cmp::Reverse(e.node.id()));
+        }
         self.deps.clear();
-        for (i, v) in self.order.iter().enumerate() {
-            self.deps.push(v.inner.fast_slot.load(Relaxed));
-            v.inner.fast_slot.store(i, Relaxed);
+        for (i, e) in self.entries.iter().enumerate() {
+            self.deps.push(e.node.inner.fast_slot.load(Relaxed));
+            e.node.inner.fast_slot.store(i, Relaxed);
         }
         // Every slot is empty between passes (see `give_back`): only a longer pass adds some.
-        if self.pending.len() < self.order.len() {
-            self.pending.resize_with(self.order.len(), || None);
+        if self.pending.len() < self.entries.len() {
+            self.pending.resize_with(self.entries.len(), || None);
         }
     }
 }
@@ -165,18 +207,21 @@ impl<T: Float> Pass<T> {
 /// The index of `v` in this pass's order: the one recorded by `collect`, or, when another
 /// pass on another thread has since reached the same node (two graphs sharing parameters,
 /// trained from two threads), found by a search.
-fn slot_of<T: Float>(order: &[Var<T>], v: &Var<T>) -> usize {
+fn slot_of<T: Float>(order: &[Entry<T>], v: &Var<T>) -> usize {
     let slot = v.inner.fast_slot.load(Relaxed);
-    if order.get(slot).is_some_and(|o| o.ptr_eq(v)) {
+    if order.get(slot).is_some_and(|o| o.node.ptr_eq(v)) {
         return slot;
     }
-    order.iter().position(|o| o.ptr_eq(v)).unwrap_or_else(|| {
-        panic!(
-            "backward: `{}` was not reached by this pass's traversal (did requires_grad change \
+    order
+        .iter()
+        .position(|o| o.node.ptr_eq(v))
+        .unwrap_or_else(|| {
+            panic!(
+                "backward: `{}` was not reached by this pass's traversal (did requires_grad change \
              during backward?)",
-            v.op_name()
-        )
-    })
+                v.op_name()
+            )
+        })
 }
 
 /// A number no other pass has used: a pass marks the nodes it reached with it. Taken from a
@@ -234,14 +279,14 @@ pub(super) fn run_backward<T: Float>(
     pass.collect(roots);
     let mut seed_slot = None;
     for (root, seed) in roots.iter_mut() {
-        let slot = slot_of(&pass.order, root);
+        let slot = slot_of(&pass.entries, root);
         match seed.take() {
             Some(seed) => add_into(&mut pass.pending[slot], seed),
             None => seed_slot = Some(slot),
         }
     }
     let Pass {
-        order,
+        entries,
         pending,
         deps,
         grads,
@@ -249,7 +294,7 @@ pub(super) fn run_backward<T: Float>(
         ..
     } = &mut *pass;
     let edges = Edges {
-        order,
+        order: entries,
         deps,
         direct: capture.is_none(),
     };
@@ -259,7 +304,7 @@ pub(super) fn run_backward<T: Float>(
         None => Vec::new(),
     };
 
-    for i in 0..edges.order.len() {
+    for (i, entry) in edges.order.iter().enumerate() {
         let g = match pending[i].take() {
             Some(g) => Grad::Owned(g),
             None => match ones.as_ref().filter(|_| seed_slot == Some(i)) {
@@ -267,49 +312,35 @@ pub(super) fn run_backward<T: Float>(
                 None => continue,
             },
         };
-        let node = &edges.order[i];
-        let is_leaf = node.is_leaf();
-        // One lock of the node's state: a leaf without hooks accumulates right here.
-        let (hooks, grad_fn, retains_grad) = {
+        let node = &*entry.node;
+        let Some(grad_fn) = &entry.grad_fn else {
+            // A leaf: one lock of its state, and without hooks it accumulates right here.
             let mut st = node.state();
-            if is_leaf && st.hooks.is_empty() && capture.is_none() {
+            if st.hooks.is_empty() && capture.is_none() {
                 g.accumulate_into(&mut st.grad);
                 continue;
             }
             let hooks = std::mem::take(&mut st.hooks);
-            let grad_fn = if is_leaf { None } else { st.grad_fn.take() };
-            (hooks, grad_fn, st.retains_grad)
+            drop(st);
+            let g = run_and_put_back_hooks(node, hooks, g);
+            match capture {
+                Some(inputs) => capture_into(&mut captured, inputs, node, g.get()),
+                None => g.accumulate_into(&mut node.state().grad),
+            }
+            continue;
         };
-        let g = if hooks.is_empty() {
-            g
-        } else {
+        let g = if entry.has_hooks {
             // Hooks run without the node's lock held, so they may read the node.
-            let g = run_hooks(node, &hooks, g.into_owned());
-            put_back_hooks(node, hooks);
-            Grad::Owned(g)
+            let hooks = std::mem::take(&mut node.state().hooks);
+            run_and_put_back_hooks(node, hooks, g)
+        } else {
+            g
         };
         if let Some(inputs) = capture {
-            for (slot, input) in captured.iter_mut().zip(inputs) {
-                if input.ptr_eq(node) {
-                    *slot = Some(Var::new(g.get().clone()));
-                }
-            }
-        } else if is_leaf {
-            g.accumulate_into(&mut node.state().grad);
-            continue;
-        } else if retains_grad {
+            capture_into(&mut captured, inputs, node, g.get());
+        } else if entry.retains_grad {
             accumulate_shared_grad(&mut node.state().grad, g.get());
         }
-        if is_leaf {
-            continue;
-        }
-        let Some(grad_fn) = grad_fn else {
-            panic!(
-                "backward: the graph behind `{}` was freed during this pass (is another thread \
-                 running backward over the same graph?)",
-                node.op_name()
-            );
-        };
         // Anomaly mode runs every rule, so that its output is checked.
         if grad_fn.op.passes_gradient_through() && !is_anomaly_enabled() {
             // The upstream gradient goes to each input by reference; the last input that
@@ -331,7 +362,7 @@ pub(super) fn run_backward<T: Float>(
                 }
             }
         } else {
-            call_backward(node, &grad_fn, g.into_owned(), grads);
+            call_backward(node, grad_fn, g.into_owned(), grads);
             for (j, (input, gi)) in grad_fn.inputs.iter().zip(grads.drain(..)).enumerate() {
                 let Some(gi) = gi else { continue };
                 if !input.requires_grad() {
@@ -342,12 +373,37 @@ pub(super) fn run_backward<T: Float>(
                 add_into(&mut pending[slot], gi);
             }
         }
-        if retain_graph {
-            node.state().grad_fn = Some(grad_fn);
+    }
+    pass.give_back(retain_graph);
+    captured
+}
+
+/// Runs `hooks` (taken out of `node`) on `g`, then returns them to the node.
+fn run_and_put_back_hooks<'a, T: Float>(
+    node: &Var<T>,
+    hooks: Vec<Hook<T>>,
+    g: Grad<'a, T>,
+) -> Grad<'a, T> {
+    if hooks.is_empty() {
+        return g;
+    }
+    let g = run_hooks(node, &hooks, g.into_owned());
+    put_back_hooks(node, hooks);
+    Grad::Owned(g)
+}
+
+/// Stores `g`, the gradient of `node`, in the slot of each of `inputs` that is `node`.
+fn capture_into<T: Float>(
+    captured: &mut [Option<Var<T>>],
+    inputs: &[Var<T>],
+    node: &Var<T>,
+    g: &Tensor<T>,
+) {
+    for (slot, input) in captured.iter_mut().zip(inputs) {
+        if input.ptr_eq(node) {
+            *slot = Some(Var::new(g.clone()));
         }
     }
-    pass.give_back();
-    captured
 }
 
 /// Whether two shapes are equal, compared inline: slice equality calls `memcmp`, which

@@ -2,8 +2,8 @@
 //! traced: each op's [`Backward::backward`] rule runs with recording as the pass asks, so
 //! the gradients it returns can carry history and be differentiated again.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use triomphe::Arc;
 
 use backprop_tensor::Float;
 
@@ -25,7 +25,7 @@ fn accumulate<T: Float>(slot: &mut Option<Var<T>>, g: Var<T>, create_graph: bool
         Some(prev) => {
             if create_graph {
                 prev.add(&g)
-            } else if Arc::strong_count(&prev.inner) == 1 {
+            } else if Arc::count(&prev.inner) == 1 {
                 prev.data_mut().add_scaled_(T::one(), &g.data());
                 prev
             } else {
@@ -38,7 +38,7 @@ fn accumulate<T: Float>(slot: &mut Option<Var<T>>, g: Var<T>, create_graph: bool
 /// A gradient to store in a `.grad` slot: without `create_graph` a history-free value that
 /// nothing else shares (so later in-place accumulation cannot alias another gradient).
 fn owned_grad<T: Float>(g: Var<T>, create_graph: bool) -> Var<T> {
-    if create_graph || (g.is_leaf() && !g.requires_grad() && Arc::strong_count(&g.inner) == 1) {
+    if create_graph || (g.is_leaf() && !g.requires_grad() && Arc::count(&g.inner) == 1) {
         g
     } else {
         Var::new(g.value())

@@ -1,11 +1,11 @@
 //! Where a pass's gradients go: [`Grad`], a gradient owned or borrowed, and [`Edges`], which
 //! sends the upstream gradient of an op that passes it through to the op's inputs.
 
-use std::sync::Arc;
+use triomphe::Arc;
 
 use backprop_tensor::{Float, Tensor};
 
-use super::{same_shape, slot_of};
+use super::{Entry, same_shape, slot_of};
 use crate::Var;
 
 /// A gradient on its way through a pass: owned, or borrowed when one tensor goes to several
@@ -60,7 +60,7 @@ impl<T: Float> Grad<'_, T> {
 /// Where the gradients of a pass's edges go.
 pub(super) struct Edges<'p, T: Float> {
     /// The reached nodes, newest first.
-    pub(super) order: &'p [Var<T>],
+    pub(super) order: &'p [Entry<T>],
     /// How many gradient contributions each node gets in this pass (indexed like `order`).
     pub(super) deps: &'p [usize],
     /// Whether leaves get their gradients in `.grad` (not captured for `grad`).

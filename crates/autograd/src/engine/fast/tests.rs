@@ -183,3 +183,41 @@ fn a_hooked_leaf_still_runs_its_hook_under_pass_through() {
     assert_eq!(x.grad().unwrap().to_vec(), vec![10.0, 10.0]);
     assert_eq!(y.grad().unwrap().to_vec(), vec![1.0, 1.0]);
 }
+
+/// The pass holds the nodes it reaches without counting them: nodes that only the graph
+/// holds (every intermediate handle dropped) must live until the pass is done, and a
+/// retained graph must be whole again for the next pass.
+#[test]
+fn nodes_held_only_by_the_graph_live_through_the_pass() {
+    let x = Var::parameter(Tensor::<f64>::from_vec(vec![0.5, -1.0], &[2]).unwrap());
+    let build = || {
+        let mut h = x.clone();
+        for _ in 0..20 {
+            h = h.mul_scalar(1.5).tanh().add(&x);
+        }
+        h.sum()
+    };
+    let expected = {
+        let y = build();
+        y.backward();
+        x.grad().unwrap()
+    };
+    x.zero_grad();
+    let y = build();
+    y.backward_opts(
+        None,
+        crate::BackwardOptions {
+            retain_graph: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!(x.grad().unwrap(), expected);
+    y.backward();
+    assert_eq!(x.grad().unwrap(), expected.add(&expected));
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| y.backward())).unwrap_err();
+    let msg = err.downcast_ref::<String>().unwrap();
+    assert!(
+        msg.contains("backward through the graph a second time"),
+        "{msg}"
+    );
+}
