@@ -1,6 +1,7 @@
 //! NumPy/PyTorch broadcasting rules.
 
 use ndarray::{ArrayD, Axis, IxDyn};
+use std::mem::ManuallyDrop;
 
 use crate::shape::same_shape;
 use crate::{Float, Tensor};
@@ -76,7 +77,7 @@ impl<T: Clone> Tensor<T> {
             )
         });
         Tensor {
-            data: view.to_owned(),
+            data: ManuallyDrop::new(view.to_owned()),
         }
     }
 }
@@ -114,7 +115,7 @@ impl<T: Float> Tensor<T> {
             "sum_to: shape {src:?} cannot be reduced to {shape:?} (not a broadcast of it)"
         );
         let lead = src.len() - shape.len();
-        let mut data: ArrayD<T> = self.data.clone();
+        let mut data: ArrayD<T> = (*self.data).clone();
         // Sum the leading axes away, then the axes where the target extent is 1.
         for _ in 0..lead {
             data = data.sum_axis(Axis(0));
@@ -124,6 +125,8 @@ impl<T: Float> Tensor<T> {
                 data = data.sum_axis(Axis(i)).insert_axis(Axis(i));
             }
         }
-        Tensor { data }
+        Tensor {
+            data: ManuallyDrop::new(data),
+        }
     }
 }

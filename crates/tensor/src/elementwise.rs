@@ -1,6 +1,7 @@
 //! Elementwise arithmetic with broadcasting, scalar operands, unary math and comparisons.
 
 use ndarray::{ArrayD, IxDyn, Zip};
+use std::mem::ManuallyDrop;
 
 use crate::broadcast::broadcast_shape_or_panic;
 use crate::shape::same_shape;
@@ -45,10 +46,9 @@ pub(crate) fn zip_map<A: Clone, B: Clone, R>(
 /// contiguous path, inlined into both versions [`vectorized`](crate::vectorized) compiles.
 #[inline(always)]
 fn zip_map_slices<A: Clone, B: Clone, R>(a: &[A], b: &[B], f: &impl Fn(A, B) -> R) -> Vec<R> {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| f(x.clone(), y.clone()))
-        .collect()
+    let mut out = crate::pool::vec_with_capacity(a.len().min(b.len()));
+    out.extend(a.iter().zip(b).map(|(x, y)| f(x.clone(), y.clone())));
+    out
 }
 
 /// Applies `f` to each element.
@@ -69,7 +69,9 @@ pub(crate) fn map<A: Clone, R>(a: &ArrayD<A>, f: impl Fn(A) -> R) -> ArrayD<R> {
 /// into both versions [`vectorized`](crate::vectorized) compiles.
 #[inline(always)]
 fn map_slice<A: Clone, R>(a: &[A], f: &impl Fn(A) -> R) -> Vec<R> {
-    a.iter().map(|x| f(x.clone())).collect()
+    let mut out = crate::pool::vec_with_capacity(a.len());
+    out.extend(a.iter().map(|x| f(x.clone())));
+    out
 }
 
 macro_rules! binary_ops {
@@ -83,7 +85,7 @@ macro_rules! binary_ops {
                 /// If the shapes cannot be broadcast together.
                 #[track_caller]
                 pub fn $name(&self, other: &Tensor<T>) -> Tensor<T> {
-                    Tensor { data: zip_map(stringify!($name), &self.data, &other.data, |$x: T, $y: T| $body) }
+                    Tensor { data: ManuallyDrop::new(zip_map(stringify!($name), &*self.data, &*other.data, |$x: T, $y: T| $body)) }
                 }
             )*
         }
@@ -113,7 +115,7 @@ macro_rules! unary_ops {
             $(
                 $(#[$doc])*
                 pub fn $name(&self) -> Tensor<T> {
-                    Tensor { data: map(&self.data, |$x: T| $body) }
+                    Tensor { data: ManuallyDrop::new(map(&*self.data, |$x: T| $body)) }
                 }
             )*
         }
@@ -169,14 +171,14 @@ impl<T: Float> Tensor<T> {
     /// Elementwise `x^p` for a scalar exponent.
     pub fn powf(&self, p: T) -> Tensor<T> {
         Tensor {
-            data: map(&self.data, |x| x.powf(p)),
+            data: ManuallyDrop::new(map(&*self.data, |x| x.powf(p))),
         }
     }
 
     /// Elementwise clamp into `[min, max]`; `None` leaves that side open.
     pub fn clamp(&self, min: Option<T>, max: Option<T>) -> Tensor<T> {
         Tensor {
-            data: map(&self.data, |mut x| {
+            data: ManuallyDrop::new(map(&*self.data, |mut x| {
                 if let Some(lo) = min {
                     if x < lo {
                         x = lo;
@@ -188,28 +190,28 @@ impl<T: Float> Tensor<T> {
                     }
                 }
                 x
-            }),
+            })),
         }
     }
 
     /// Elementwise `x + s`.
     pub fn add_scalar(&self, s: T) -> Tensor<T> {
         Tensor {
-            data: map(&self.data, |x| x + s),
+            data: ManuallyDrop::new(map(&*self.data, |x| x + s)),
         }
     }
 
     /// Elementwise `x * s`.
     pub fn mul_scalar(&self, s: T) -> Tensor<T> {
         Tensor {
-            data: map(&self.data, |x| x * s),
+            data: ManuallyDrop::new(map(&*self.data, |x| x * s)),
         }
     }
 
     /// Applies any function elementwise.
     pub fn map(&self, f: impl Fn(T) -> T) -> Tensor<T> {
         Tensor {
-            data: map(&self.data, f),
+            data: ManuallyDrop::new(map(&*self.data, f)),
         }
     }
 
@@ -217,7 +219,7 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn zip_with(&self, other: &Tensor<T>, op: &str, f: impl Fn(T, T) -> T) -> Tensor<T> {
         Tensor {
-            data: zip_map(op, &self.data, &other.data, f),
+            data: ManuallyDrop::new(zip_map(op, &*self.data, &*other.data, f)),
         }
     }
 
@@ -239,8 +241,8 @@ impl<T: Float> Tensor<T> {
                 *x += alpha * y;
             }
         } else {
-            Zip::from(&mut self.data)
-                .and(&other.data)
+            Zip::from(&mut *self.data)
+                .and(&*other.data)
                 .for_each(|x, &y| *x += alpha * y);
         }
     }
@@ -270,8 +272,8 @@ impl<T: Float> Tensor<T> {
                 *x += y;
             }
         } else {
-            Zip::from(&mut self.data)
-                .and(&other.data)
+            Zip::from(&mut *self.data)
+                .and(&*other.data)
                 .for_each(|x, &y| *x += y);
         }
     }
@@ -293,7 +295,7 @@ macro_rules! comparisons {
                 /// If the shapes cannot be broadcast together.
                 #[track_caller]
                 pub fn $name(&self, other: &Tensor<T>) -> Tensor<bool> {
-                    Tensor { data: zip_map(stringify!($name), &self.data, &other.data, |x: T, y: T| x $op y) }
+                    Tensor { data: ManuallyDrop::new(zip_map(stringify!($name), &*self.data, &*other.data, |x: T, y: T| x $op y)) }
                 }
             )*
         }
@@ -340,10 +342,12 @@ impl<T: Float> Tensor<T> {
         let av = a.data.broadcast(IxDyn(&shape)).expect("checked");
         let bv = b.data.broadcast(IxDyn(&shape)).expect("checked");
         Tensor {
-            data: Zip::from(&c)
-                .and(&av)
-                .and(&bv)
-                .map_collect(|&c, &x, &y| if c { x } else { y }),
+            data: ManuallyDrop::new(
+                Zip::from(&c)
+                    .and(&av)
+                    .and(&bv)
+                    .map_collect(|&c, &x, &y| if c { x } else { y }),
+            ),
         }
     }
 }
@@ -352,14 +356,14 @@ impl Tensor<bool> {
     /// The mask as 0/1 values of a float type.
     pub fn to_float<T: Float>(&self) -> Tensor<T> {
         Tensor {
-            data: map(&self.data, |b| if b { T::one() } else { T::zero() }),
+            data: ManuallyDrop::new(map(&*self.data, |b| if b { T::one() } else { T::zero() })),
         }
     }
 
     /// Elementwise logical not.
     pub fn not(&self) -> Tensor<bool> {
         Tensor {
-            data: map(&self.data, |b| !b),
+            data: ManuallyDrop::new(map(&*self.data, |b| !b)),
         }
     }
 }

@@ -77,7 +77,7 @@ impl<T: Float> Tensor<T> {
                 self.shape()
             )
         };
-        Zip::from(&mut self.data)
+        Zip::from(&mut *self.data)
             .and(&b)
             .for_each(|x, &y| *x = f(*x, y));
     }

@@ -41,6 +41,7 @@ mod gemm;
 mod inplace;
 mod matmul;
 mod memory;
+mod pool;
 mod random;
 mod reduce;
 mod shape;

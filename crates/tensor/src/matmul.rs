@@ -66,7 +66,7 @@ impl<T: Float> Tensor<T> {
     }
 
     fn view2(&self) -> ArrayView2<'_, T> {
-        view2(&self.data)
+        view2(&*self.data)
     }
 
     /// `self × otherᵀ` for 2-D operands without materializing the transpose.

@@ -19,7 +19,8 @@
 //! allocator alone. Other allocators (and other platforms) are not touched.
 //!
 //! This module, the matrix-product kernel, the run-time choice of AVX2 loops (`vmath`,
-//! `simd`) and the slice view of a contiguous tensor (`tensor/contiguous.rs`) are the
+//! `simd`), the slice view of a contiguous tensor (`tensor/contiguous.rs`), the pool of
+//! freed buffers (`pool`) and `Tensor`'s drop (which hands its buffer to that pool) are the
 //! crate's only `unsafe` code: `mallopt` is a C function.
 
 #![allow(unsafe_code)]

@@ -1,6 +1,7 @@
 //! Reductions over all elements or chosen axes: sum, mean, max, min, argmax, argmin, var.
 
 use ndarray::{ArrayD, Axis, IxDyn};
+use std::mem::ManuallyDrop;
 
 use crate::{Float, Tensor};
 
@@ -130,12 +131,12 @@ impl<T: Float> Tensor<T> {
         // The first reduction reads the input in place; only its (smaller) results are owned.
         let mut reduced: Option<ArrayD<T>> = None;
         for &a in axes.iter().rev() {
-            reduced = Some(f(reduced.as_ref().unwrap_or(&self.data), Axis(a)));
+            reduced = Some(f(reduced.as_ref().unwrap_or(&*self.data), Axis(a)));
         }
-        let data = reduced.unwrap_or_else(|| self.data.clone());
+        let data = reduced.unwrap_or_else(|| (*self.data).clone());
         let shape = reduced_shape(self.shape(), &axes, keepdim);
         Tensor {
-            data: reshape_row_major(data, &shape),
+            data: ManuallyDrop::new(reshape_row_major(data, &shape)),
         }
     }
 
@@ -185,7 +186,9 @@ impl<T: Float> Tensor<T> {
         let n = shape[axis];
         let inner: usize = shape[axis + 1..].iter().product();
         let outer: usize = shape[..axis].iter().product();
-        let mut out = vec![T::zero(); outer * inner];
+        // Not `vec!` (glibc's `calloc`, which skips its per-thread cache of small blocks).
+        let mut out = crate::pool::vec_with_capacity(outer * inner);
+        out.resize(outer * inner, T::zero());
         if inner == 1 {
             for (o, lane) in out.iter_mut().zip(x.chunks_exact(n.max(1))) {
                 *o = sum_slice(lane);
@@ -392,7 +395,7 @@ impl<T: Float> Tensor<T> {
         });
         let shape = reduced_shape(self.shape(), &[axis], keepdim);
         Tensor {
-            data: reshape_row_major(out, &shape),
+            data: ManuallyDrop::new(reshape_row_major(out, &shape)),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Shape operations: reshape, permute, squeeze, concat, stack, narrow, index_select, gather.
 
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
+use std::mem::ManuallyDrop;
 
 use crate::tensor::array_from_vec;
 use crate::{Float, Tensor};
@@ -48,7 +49,7 @@ impl<T: Clone> Tensor<T> {
         );
         let data = self.to_contiguous_vec();
         Tensor {
-            data: array_from_vec(data, shape),
+            data: ManuallyDrop::new(array_from_vec(data, shape)),
         }
     }
 
@@ -78,7 +79,7 @@ impl<T: Clone> Tensor<T> {
         );
         let view = self.data.view().permuted_axes(IxDyn(axes));
         Tensor {
-            data: view.as_standard_layout().into_owned(),
+            data: ManuallyDrop::new(view.as_standard_layout().into_owned()),
         }
     }
 
@@ -126,7 +127,7 @@ impl<T: Clone> Tensor<T> {
             self.shape()[axis]
         );
         Tensor {
-            data: self.data.clone().remove_axis(Axis(axis)),
+            data: ManuallyDrop::new((*self.data).clone().remove_axis(Axis(axis))),
         }
     }
 
@@ -143,7 +144,7 @@ impl<T: Clone> Tensor<T> {
             self.shape()
         );
         Tensor {
-            data: self.data.clone().insert_axis(Axis(axis)),
+            data: ManuallyDrop::new((*self.data).clone().insert_axis(Axis(axis))),
         }
     }
 
@@ -180,7 +181,7 @@ impl<T: Clone> Tensor<T> {
         }
         let views: Vec<_> = tensors.iter().map(|t| t.data.view()).collect();
         Tensor {
-            data: ndarray::concatenate(Axis(axis), &views).expect("checked"),
+            data: ManuallyDrop::new(ndarray::concatenate(Axis(axis), &views).expect("checked")),
         }
     }
 
@@ -206,7 +207,7 @@ impl<T: Clone> Tensor<T> {
         }
         let views: Vec<_> = tensors.iter().map(|t| t.data.view()).collect();
         Tensor {
-            data: ndarray::stack(Axis(axis), &views).expect("checked"),
+            data: ManuallyDrop::new(ndarray::stack(Axis(axis), &views).expect("checked")),
         }
     }
 
@@ -225,10 +226,11 @@ impl<T: Clone> Tensor<T> {
             self.shape()
         );
         Tensor {
-            data: self
-                .data
-                .slice_axis(Axis(axis), Slice::from(start..start + len))
-                .to_owned(),
+            data: ManuallyDrop::new(
+                self.data
+                    .slice_axis(Axis(axis), Slice::from(start..start + len))
+                    .to_owned(),
+            ),
         }
     }
 
@@ -256,7 +258,7 @@ impl<T: Clone> Tensor<T> {
             );
         }
         Tensor {
-            data: self.data.select(Axis(axis), indices),
+            data: ManuallyDrop::new(self.data.select(Axis(axis), indices)),
         }
     }
 
@@ -296,7 +298,9 @@ impl<T: Clone> Tensor<T> {
             out.push(self.data[IxDyn(&pos)].clone());
         }
         Tensor {
-            data: ArrayD::from_shape_vec(IxDyn(index.shape()), out).expect("index shape"),
+            data: ManuallyDrop::new(
+                ArrayD::from_shape_vec(IxDyn(index.shape()), out).expect("index shape"),
+            ),
         }
     }
 }
@@ -350,7 +354,9 @@ impl<T: Float> Tensor<T> {
             pos[axis] = i;
             out[IxDyn(&pos)] += v;
         }
-        Tensor { data: out }
+        Tensor {
+            data: ManuallyDrop::new(out),
+        }
     }
 
     /// The adjoint of [`index_select`](Tensor::index_select): a zero tensor of `shape` into
@@ -383,7 +389,9 @@ impl<T: Float> Tensor<T> {
             let mut dst = out.index_axis_mut(Axis(axis), i);
             dst += &src.data.index_axis(Axis(axis), k);
         }
-        Tensor { data: out }
+        Tensor {
+            data: ManuallyDrop::new(out),
+        }
     }
 
     /// Pads `self` with zeros into `shape`, placing it at `start` along `axis`: the adjoint of
@@ -392,8 +400,10 @@ impl<T: Float> Tensor<T> {
     pub fn pad_axis(&self, shape: &[usize], axis: usize, start: usize) -> Tensor<T> {
         let mut out = ArrayD::<T>::zeros(IxDyn(shape));
         out.slice_axis_mut(Axis(axis), Slice::from(start..start + self.shape()[axis]))
-            .assign(&self.data);
-        Tensor { data: out }
+            .assign(&*self.data);
+        Tensor {
+            data: ManuallyDrop::new(out),
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 use ndarray::{Array0, Array1, Array2, Array3, Array4, ArrayD, IxDyn, ShapeError};
 use serde::{Deserialize, Serialize};
+use std::mem::ManuallyDrop;
 
 use crate::{Float, Rng, TensorError};
 
@@ -78,13 +79,26 @@ fn filled<T: Clone>(shape: &[usize], value: T) -> Vec<T> {
 /// ```
 #[derive(Clone, PartialEq)]
 pub struct Tensor<T = f32> {
-    pub(crate) data: ArrayD<T>,
+    /// Dropped by hand (see `Drop`), so that the buffer can be kept for reuse without
+    /// building an empty array to leave in its place.
+    pub(crate) data: ManuallyDrop<ArrayD<T>>,
+}
+
+impl<T> Drop for Tensor<T> {
+    #[allow(unsafe_code)]
+    fn drop(&mut self) {
+        // SAFETY: `data` is not used again: this is the tensor's drop.
+        let data = unsafe { ManuallyDrop::take(&mut self.data) };
+        crate::pool::recycle(data.into_raw_vec_and_offset().0);
+    }
 }
 
 impl<T> Tensor<T> {
     /// Wraps an existing `ndarray` array.
     pub fn from_array(data: ArrayD<T>) -> Self {
-        Tensor { data }
+        Tensor {
+            data: ManuallyDrop::new(data),
+        }
     }
 
     /// The shape, one extent per axis (`[]` for a scalar).
@@ -115,20 +129,23 @@ impl<T> Tensor<T> {
     }
 
     /// Consumes the tensor, returning the underlying array.
+    #[allow(unsafe_code)]
     pub fn into_array(self) -> ArrayD<T> {
-        self.data
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped, so `data` is taken out exactly once.
+        unsafe { ManuallyDrop::take(&mut this.data) }
     }
 
     /// The elements as a slice in row-major order, if the storage is contiguous.
     #[inline]
     pub fn as_slice(&self) -> Option<&[T]> {
-        contiguous::as_slice(&self.data)
+        contiguous::as_slice(&*self.data)
     }
 
     /// The elements as a mutable slice in row-major order, if the storage is contiguous.
     #[inline]
     pub fn as_slice_mut(&mut self) -> Option<&mut [T]> {
-        contiguous::as_slice_mut(&mut self.data)
+        contiguous::as_slice_mut(&mut *self.data)
     }
 }
 
@@ -167,14 +184,16 @@ impl<T: Clone> Tensor<T> {
             });
         }
         let array = try_array_from_vec(data, shape).map_err(|_| too_large())?;
-        Ok(Tensor { data: array })
+        Ok(Tensor {
+            data: ManuallyDrop::new(array),
+        })
     }
 
     /// A tensor of `shape` with every element equal to `value`.
     #[track_caller]
     pub fn full(shape: &[usize], value: T) -> Self {
         Tensor {
-            data: array_from_vec(filled(shape, value), shape),
+            data: ManuallyDrop::new(array_from_vec(filled(shape, value), shape)),
         }
     }
 
@@ -208,7 +227,7 @@ impl<T: Clone> Tensor<T> {
             self.clone()
         } else {
             Tensor {
-                data: self.data.as_standard_layout().into_owned(),
+                data: ManuallyDrop::new(self.data.as_standard_layout().into_owned()),
             }
         }
     }
@@ -238,7 +257,7 @@ impl<T: Float> Tensor<T> {
     /// A zero-dimensional tensor holding one value.
     pub fn scalar(value: T) -> Self {
         Tensor {
-            data: array_from_vec(vec![value], &[]),
+            data: ManuallyDrop::new(array_from_vec(vec![value], &[])),
         }
     }
 
@@ -273,7 +292,7 @@ impl<T: Float> Tensor<T> {
         let n = ((end - start) / step).ceil().as_f64().max(0.0) as usize;
         let v: Vec<T> = (0..n).map(|i| start + step * T::from_usize(i)).collect();
         Tensor {
-            data: array_from_vec(v, &[n]),
+            data: ManuallyDrop::new(array_from_vec(v, &[n])),
         }
     }
 
@@ -288,7 +307,7 @@ impl<T: Float> Tensor<T> {
             }
         };
         Tensor {
-            data: array_from_vec(v, &[n]),
+            data: ManuallyDrop::new(array_from_vec(v, &[n])),
         }
     }
 
@@ -326,7 +345,7 @@ impl<T: Float> Tensor<T> {
         let r = rng.inner_mut();
         let v: Vec<T> = (0..n).map(|_| T::sample_uniform(r, low, high)).collect();
         Tensor {
-            data: array_from_vec(v, shape),
+            data: ManuallyDrop::new(array_from_vec(v, shape)),
         }
     }
 
@@ -338,14 +357,14 @@ impl<T: Float> Tensor<T> {
             .map(|_| mean + std * T::sample_standard_normal(r))
             .collect();
         Tensor {
-            data: array_from_vec(v, shape),
+            data: ManuallyDrop::new(array_from_vec(v, shape)),
         }
     }
 
     /// Converts every element to another float type.
     pub fn cast<U: Float>(&self) -> Tensor<U> {
         Tensor {
-            data: self.data.mapv(|x| U::from_f64(x.as_f64())),
+            data: ManuallyDrop::new(self.data.mapv(|x| U::from_f64(x.as_f64()))),
         }
     }
 
@@ -376,13 +395,15 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Tensor<T> {
 
 impl<T: std::fmt::Display> std::fmt::Display for Tensor<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.data)
+        write!(f, "{}", *self.data)
     }
 }
 
 impl<T> From<ArrayD<T>> for Tensor<T> {
     fn from(data: ArrayD<T>) -> Self {
-        Tensor { data }
+        Tensor {
+            data: ManuallyDrop::new(data),
+        }
     }
 }
 

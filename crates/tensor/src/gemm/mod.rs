@@ -139,18 +139,25 @@ pub(crate) fn matmul_new<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -
         matmul_into(a, b, c.view_mut());
         return c;
     }
-    let mut c = Array2::<T>::uninit((m, n));
-    // SAFETY: `c` is a fresh row-major [m, n] array of `MaybeUninit<T>`, which has `T`'s
-    // layout, so the pointer and shape describe writable memory for m·n elements of `T`.
-    // The view is only handed to `matmul_into`, whose route (`raw_writes` above) is the
-    // `gemm` crate with `read_dst = false` or the AVX2 small kernel: both store every
-    // element of `C` through raw pointers and neither reads it. So every element is initialized when `assume_init`
-    // runs, and no uninitialized value was read or referenced as `T` before.
+    // The output buffer, from the per-thread pool of freed buffers when it has one of
+    // this size (`crate::pool`).
+    let len = m
+        .checked_mul(n)
+        .expect("matmul: output size overflows usize");
+    let mut c: Vec<T> = crate::pool::vec_with_capacity(len);
+    // SAFETY: `c` has room for m·n elements of `T` (its pointer is valid for them, or
+    // dangling and well aligned when there are none), so the pointer and the row-major
+    // shape describe writable memory. The view is only handed to `matmul_into`, whose
+    // route (`raw_writes` above) is the `gemm` crate with `read_dst = false` or the AVX2
+    // small kernel: both store every element of `C` through raw pointers and neither reads
+    // it. So all m·n elements are initialized when the length is set, and no
+    // uninitialized value was read or referenced as `T` before.
     unsafe {
-        let view = ArrayViewMut2::from_shape_ptr((m, n), c.as_mut_ptr().cast::<T>());
+        let view = ArrayViewMut2::from_shape_ptr((m, n), c.as_mut_ptr());
         matmul_into(a, b, view);
-        c.assume_init()
+        c.set_len(len);
     }
+    Array2::from_shape_vec((m, n), c).expect("m·n elements")
 }
 
 /// Writes `a · b` into `c` (overwriting it).

@@ -38,11 +38,11 @@ fn fixed_rank_construction_matches_ndarrays_dynamic_one() {
         assert_eq!(ours.strides(), theirs.strides(), "{shape:?}");
         assert_eq!(ours, theirs, "{shape:?}");
         assert_eq!(
-            Tensor::<f64>::ones(shape).data,
+            Tensor::<f64>::ones(shape).into_array(),
             ArrayD::<f64>::ones(IxDyn(shape))
         );
         assert_eq!(
-            Tensor::<f64>::zeros(shape).data,
+            Tensor::<f64>::zeros(shape).into_array(),
             ArrayD::<f64>::zeros(IxDyn(shape))
         );
     }

@@ -60,8 +60,7 @@ pub(super) fn forward<T: Float>(
         return None;
     }
     let n = classes.len();
-    let mut lse = vec![T::zero(); n];
-    let mut loss = vec![T::zero(); n];
+    let (mut lse, mut loss) = (zeros(n), zeros(n));
     with_narrow_width!(c, forward_rows::<T>(xs, classes, &mut lse, &mut loss))?;
     Some((lse, loss))
 }
@@ -73,10 +72,18 @@ pub(super) fn softmax<T: Float>(xs: &[T], lse: &[T], c: usize) -> Option<Vec<T>>
     if !(1..=MAX_CLASSES).contains(&c) {
         return None;
     }
-    let mut p = vec![T::zero(); lse.len() * c];
+    let mut p = zeros(lse.len() * c);
     with_narrow_width!(c, subtract_rows::<T>(xs, lse, &mut p))?;
     T::exp_in_place(&mut p);
     Some(p)
+}
+
+/// `n` zeros, allocated with `malloc` and filled: `vec!` of zeros is glibc's `calloc`,
+/// which skips the allocator's per-thread cache of small blocks (~3x the cost here).
+fn zeros<T: Float>(n: usize) -> Vec<T> {
+    let mut v = Vec::with_capacity(n);
+    v.resize(n, T::zero());
+    v
 }
 
 /// One block of rows transposed: `t[j][l]` is class `j` of row `l`.
