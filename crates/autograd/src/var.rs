@@ -104,8 +104,29 @@ pub(crate) struct Node<T: Float> {
     pub(crate) fast_slot: AtomicUsize,
 }
 
+/// A value's accumulated gradient: a plain tensor, which is what a first-order pass
+/// stores (no node to allocate each step and free at each `zero_grad`), or a [`Var`] once
+/// one was handed out ([`Var::grad_var`]) or recorded with history (`create_graph`).
+pub(crate) enum StoredGrad<T: Float> {
+    Plain(Tensor<T>),
+    Var(Var<T>),
+}
+
+impl<T: Float> StoredGrad<T> {
+    /// The gradient as a `Var` handle, turning a plain one into a `Var` in place, so that
+    /// the handle and the slot share it (a later accumulation then makes a new value).
+    pub(crate) fn share(slot: &mut Option<StoredGrad<T>>) -> Option<Var<T>> {
+        let v = match slot.take()? {
+            StoredGrad::Var(v) => v,
+            StoredGrad::Plain(t) => Var::new(t),
+        };
+        *slot = Some(StoredGrad::Var(v.clone()));
+        Some(v)
+    }
+}
+
 pub(crate) struct NodeState<T: Float> {
-    pub(crate) grad: Option<Var<T>>,
+    pub(crate) grad: Option<StoredGrad<T>>,
     pub(crate) grad_fn: Option<GradFn<T>>,
     pub(crate) hooks: Vec<Hook<T>>,
     pub(crate) retains_grad: bool,
@@ -399,18 +420,24 @@ impl<T: Float> Var<T> {
 
     /// The accumulated gradient, if backward has reached this value.
     pub fn grad(&self) -> Option<Tensor<T>> {
-        self.grad_var().map(|g| g.value())
+        let held = match &self.state().grad {
+            None => return None,
+            Some(StoredGrad::Plain(t)) => return Some(t.clone()),
+            Some(StoredGrad::Var(v)) => v.clone(),
+        };
+        // Read without this node's lock held (the gradient may be this value itself).
+        Some(held.value())
     }
 
     /// The accumulated gradient as a `Var`: after `backward` with `create_graph`, it carries
     /// its own history, so it can be differentiated again.
     pub fn grad_var(&self) -> Option<Var<T>> {
-        self.state().grad.clone()
+        StoredGrad::share(&mut self.state().grad)
     }
 
     /// Replaces the gradient (used by gradient clipping and tests).
     pub fn set_grad(&self, grad: Option<Tensor<T>>) {
-        self.state().grad = grad.map(Var::new);
+        self.state().grad = grad.map(StoredGrad::Plain);
     }
 
     /// Calls `f` with the gradient without copying it (`None` before any backward).
@@ -452,7 +479,10 @@ impl<T: Float> Var<T> {
         f: impl FnOnce(&Tensor<T>, &mut Tensor<T>) -> R,
     ) -> Option<R> {
         let mut st = self.state();
-        let grad = st.grad.as_mut()?;
+        let grad = match st.grad.as_mut()? {
+            StoredGrad::Plain(g) => return Some(f(g, &mut self.data_mut())),
+            StoredGrad::Var(v) => v,
+        };
         if grad.ptr_eq(self) {
             // A value that is its own gradient (possible only with a `grad_outputs` seed
             // under `create_graph`): its lock cannot be read and written at once.

@@ -15,7 +15,7 @@ use crate::Var;
 use crate::backward::{Backward, BackwardCtx};
 use crate::mode::set_grad_enabled;
 use crate::trace;
-use crate::var::GradFn;
+use crate::var::{GradFn, StoredGrad};
 
 /// Adds `g` into a gradient slot. A slot value that nothing else references is updated in
 /// place; otherwise (or when recording) a new value is made.
@@ -33,6 +33,23 @@ fn accumulate<T: Float>(slot: &mut Option<Var<T>>, g: Var<T>, create_graph: bool
             }
         }
     });
+}
+
+/// [`accumulate`] into a `.grad` slot, which may hold a plain gradient (left by a
+/// first-order pass): added into in place unless the sum is recorded.
+fn accumulate_grad<T: Float>(slot: &mut Option<StoredGrad<T>>, g: Var<T>, create_graph: bool) {
+    let mut prev = match slot.take() {
+        None => None,
+        Some(StoredGrad::Var(v)) => Some(v),
+        Some(StoredGrad::Plain(mut prev)) if !create_graph => {
+            prev.add_scaled_(T::one(), &g.data());
+            *slot = Some(StoredGrad::Plain(prev));
+            return;
+        }
+        Some(StoredGrad::Plain(prev)) => Some(Var::new(prev)),
+    };
+    accumulate(&mut prev, g, create_graph);
+    *slot = prev.map(StoredGrad::Var);
 }
 
 /// A gradient to store in a `.grad` slot: without `create_graph` a history-free value that
@@ -131,7 +148,7 @@ pub(super) fn run_backward_recorded<T: Float>(
             }
         } else if node.is_leaf() || node.state().retains_grad {
             let g = owned_grad(g.clone(), create_graph);
-            accumulate(&mut node.state().grad, g, create_graph);
+            accumulate_grad(&mut node.state().grad, g, create_graph);
         }
         if node.is_leaf() {
             continue;

@@ -16,7 +16,7 @@ fn grad_and_data_mut_reads_the_gradient_and_updates_the_value() {
     assert_eq!(w.value().to_vec(), vec![3.0, 6.0]);
     assert_eq!(held.value().to_vec(), vec![4.0, 8.0]);
     // A value that is its own gradient.
-    w.state().grad = Some(w.clone());
+    w.state().grad = Some(StoredGrad::Var(w.clone()));
     w.with_grad_and_data_mut(|g, v| v.add_scaled_(1.0, g));
     assert_eq!(w.value().to_vec(), vec![6.0, 12.0]);
     w.state().grad = None;

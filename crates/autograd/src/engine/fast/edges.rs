@@ -7,6 +7,7 @@ use backprop_tensor::{Float, Tensor};
 
 use super::{Entry, same_shape, slot_of};
 use crate::Var;
+use crate::var::StoredGrad;
 
 /// A gradient on its way through a pass: owned, or borrowed when one tensor goes to several
 /// places (the upstream gradient of an op that passes it through, the cached seed 1). A
@@ -41,7 +42,7 @@ impl<T: Float> Grad<'_, T> {
 
     /// Adds this gradient into a value's `.grad`.
     #[inline(always)]
-    pub(super) fn accumulate_into(self, slot: &mut Option<Var<T>>) {
+    pub(super) fn accumulate_into(self, slot: &mut Option<StoredGrad<T>>) {
         match self {
             Grad::Owned(t) => accumulate_grad(slot, t),
             Grad::Shared(t) => accumulate_shared_grad(slot, t),
@@ -123,32 +124,39 @@ fn add_shared_into<T: Float>(slot: &mut Option<Tensor<T>>, g: &Tensor<T>) {
 }
 
 /// Adds `g` into a value's `.grad` slot: in place when nothing else holds the stored
-/// gradient (then its value is reached without taking its lock), otherwise into a new value
-/// (so a gradient handed out earlier does not change).
-pub(super) fn accumulate_grad<T: Float>(slot: &mut Option<Var<T>>, g: Tensor<T>) {
-    match slot.take() {
-        None => *slot = Some(Var::new(g)),
-        Some(prev) => *slot = Some(add_to_grad(prev, &g)),
+/// gradient, otherwise into a new value (so a gradient handed out earlier does not change).
+pub(super) fn accumulate_grad<T: Float>(slot: &mut Option<StoredGrad<T>>, g: Tensor<T>) {
+    match slot {
+        None => *slot = Some(StoredGrad::Plain(g)),
+        Some(StoredGrad::Plain(prev)) => prev.add_assign_(&g),
+        Some(StoredGrad::Var(_)) => add_to_shared(slot, &g),
     }
 }
 
 /// [`accumulate_grad`] for a gradient that is not ours to keep: copied only into an empty
 /// slot.
-pub(super) fn accumulate_shared_grad<T: Float>(slot: &mut Option<Var<T>>, g: &Tensor<T>) {
-    match slot.take() {
-        None => *slot = Some(Var::new(g.clone())),
-        Some(prev) => *slot = Some(add_to_grad(prev, g)),
+pub(super) fn accumulate_shared_grad<T: Float>(slot: &mut Option<StoredGrad<T>>, g: &Tensor<T>) {
+    match slot {
+        None => *slot = Some(StoredGrad::Plain(g.clone())),
+        Some(StoredGrad::Plain(prev)) => prev.add_assign_(g),
+        Some(StoredGrad::Var(_)) => add_to_shared(slot, g),
     }
 }
 
-/// `prev + g`, in `prev` itself when nothing else holds it.
-#[inline]
-fn add_to_grad<T: Float>(mut prev: Var<T>, g: &Tensor<T>) -> Var<T> {
-    if let Some(node) = Arc::get_mut(&mut prev.inner) {
-        let value = node.data.get_mut().unwrap_or_else(|e| e.into_inner());
-        value.add_assign_(g);
-        prev
-    } else {
-        Var::new(prev.data().add(g))
-    }
+/// `prev + g` for a gradient stored as a `Var`, as a plain gradient again: in `prev`'s own
+/// value when nothing else holds it, else in a new one.
+#[inline(never)]
+fn add_to_shared<T: Float>(slot: &mut Option<StoredGrad<T>>, g: &Tensor<T>) {
+    let Some(StoredGrad::Var(prev)) = slot.take() else {
+        unreachable!("add_to_shared is called on a Var gradient")
+    };
+    let sum = match Arc::try_unwrap(prev.inner) {
+        Ok(node) => {
+            let mut value = node.data.into_inner().unwrap_or_else(|e| e.into_inner());
+            value.add_assign_(g);
+            value
+        }
+        Err(inner) => Var { inner }.data().add(g),
+    };
+    *slot = Some(StoredGrad::Plain(sum));
 }
