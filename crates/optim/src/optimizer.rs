@@ -87,6 +87,12 @@ pub struct ParamGroup<T: Float> {
     pub params: Vec<Var<T>>,
     /// The options (learning rate and the rest) of this group.
     pub options: GroupOptions,
+    /// PyTorch's `group["initial_lr"]`: the group's rate when the first learning-rate
+    /// scheduler was attached (`None` before that). Every scheduler built later reads its base
+    /// rates from here, not from the current rate, so a second scheduler chained after one
+    /// that already changed the rate (a [`LinearLr`](crate::LinearLr) warm-up) anneals from
+    /// the same base as in PyTorch.
+    pub initial_lr: Option<f64>,
 }
 
 /// The options of one parameter group: the configuration of the optimizer that owns it.
