@@ -12,7 +12,8 @@
 //!   over its elements without temporary tensors.
 //! - Schedulers ([`StepLr`], [`MultiStepLr`], [`ExponentialLr`], [`CosineAnnealingLr`],
 //!   [`LinearLr`], [`ReduceLrOnPlateau`]) write new rates into an optimizer's groups.
-//! - [`clip_grad_norm`] and [`clip_grad_value`] rescale or clamp gradients before a step.
+//! - [`clip_grad_norm`] (and [`clip_grad_norm_checked`], which refuses a non-finite norm) and
+//!   [`clip_grad_value`] rescale or clamp gradients before a step.
 //!
 //! Fit `y = 3x` with one weight and SGD:
 //!
@@ -49,7 +50,7 @@ mod state;
 
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig, AdamW, AdamWConfig};
-pub use clip::{clip_grad_norm, clip_grad_value};
+pub use clip::{clip_grad_norm, clip_grad_norm_checked, clip_grad_value};
 pub use error::OptimError;
 pub use optimizer::{GroupOptions, Optimizer, ParamGroup};
 pub use rmsprop::{RmsProp, RmsPropConfig};
