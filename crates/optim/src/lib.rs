@@ -8,8 +8,9 @@
 //!   options, and a serde-serializable [`OptimizerState`] for checkpoints. Each follows
 //!   PyTorch's single-tensor implementation (`_single_tensor_adam`, ...) operation by
 //!   operation, with scalars computed in `f64` and rounded to the element type where they meet
-//!   a tensor, so `f32` runs round where PyTorch's do; each parameter is updated in one pass
-//!   over its elements without temporary tensors.
+//!   a tensor, so `f32` runs round where PyTorch's do (except that PyTorch's AVX2 kernels fuse
+//!   the multiply-adds of `lerp`, `addcmul` and `add(alpha=)`: an ulp here and there); each
+//!   parameter is updated in one pass over its elements without temporary tensors.
 //! - Schedulers ([`StepLr`], [`MultiStepLr`], [`ExponentialLr`], [`CosineAnnealingLr`],
 //!   [`LinearLr`], [`ReduceLrOnPlateau`]) write new rates into an optimizer's groups.
 //! - [`clip_grad_norm`] (and [`clip_grad_norm_checked`], which refuses a non-finite norm) and
