@@ -1,6 +1,7 @@
 //! Behaviours found to differ from PyTorch 2.x in a differential audit, each pinned here:
 //! chained schedulers share PyTorch's `initial_lr`, a milestone 0 decays at construction,
-//! `clip_grad_norm_(..., error_if_nonfinite=True)` and `ReduceLROnPlateau(min_lr=[...])`.
+//! `clip_grad_norm_(..., error_if_nonfinite=True)`, `ReduceLROnPlateau(min_lr=[...])` and
+//! `zero_grad(set_to_none=False)`.
 
 #![allow(clippy::unwrap_used)] // Tests may unwrap.
 
@@ -236,4 +237,45 @@ fn plateau_min_lr_per_group() {
             ..
         }
     ));
+}
+
+/// `zero_grad(set_to_none=False)`: the gradient becomes zeros, so the next step still counts
+/// for Adam (its bias corrections advance) and momentum keeps moving SGD; with `zero_grad`
+/// (`set_to_none=True`) the parameter is skipped.
+#[test]
+fn zero_grad_in_place_keeps_stepping_with_zero_gradients() {
+    use backprop_optim::{Adam, AdamConfig};
+    let config = AdamConfig {
+        lr: 0.1,
+        ..Default::default()
+    };
+    let (a, b) = (param(&[1.0]), param(&[1.0]));
+    let mut in_place = Adam::new(vec![a.clone()], config).unwrap();
+    let mut to_none = Adam::new(vec![b.clone()], config).unwrap();
+    for p in [&a, &b] {
+        p.set_grad(Some(Tensor::from_vec(vec![2.0], &[1]).unwrap()));
+    }
+    in_place.step();
+    to_none.step();
+    in_place.zero_grad_in_place();
+    to_none.zero_grad();
+    assert_eq!(a.grad().unwrap().to_vec(), vec![0.0]);
+    assert!(b.grad().is_none());
+    let after_one = b.value().to_vec()[0];
+    in_place.step();
+    to_none.step();
+    assert_eq!(b.value().to_vec()[0], after_one);
+    // Adam's second step with g = 0, from the update formula: m₂ = β₁·m₁, v₂ = β₂·v₁, with
+    // m₁ = (1 − β₁)·2 and v₁ = (1 − β₂)·2².
+    let (m1, v1): (f64, f64) = (0.1 * 2.0, 0.001 * 4.0);
+    let (m2, v2) = (0.9 * m1, 0.999 * v1);
+    let denom = v2.sqrt() / (1.0 - 0.999f64.powi(2)).sqrt() + 1e-8;
+    let want = after_one - 0.1 / (1.0 - 0.9f64.powi(2)) * m2 / denom;
+    let got = a.value().to_vec()[0];
+    assert!((got - want).abs() < 1e-12, "got {got}, want {want}");
+    let state = in_place.state_dict();
+    let backprop_optim::ParamState::Adam(s) = &state.state[&0] else {
+        panic!("Adam state expected");
+    };
+    assert_eq!(s.step, 2);
 }
