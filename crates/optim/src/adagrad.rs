@@ -32,7 +32,9 @@ pub struct AdagradConfig {
     pub lr_decay: f64,
     /// L2 penalty added to the gradient (default 0).
     pub weight_decay: f64,
-    /// Starting value of the sum of squared gradients (default 0).
+    /// Starting value of the sum of squared gradients (default 0). Each group uses its own
+    /// value; PyTorch (2.x) reads the constructor's value for every group and ignores one given
+    /// in a group's dict, so the two agree with one group or equal values.
     pub initial_accumulator_value: f64,
     /// Added to the denominator (default `1e-10`).
     pub eps: f64,

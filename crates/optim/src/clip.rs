@@ -4,9 +4,12 @@
 //! per-parameter norms (`‖(‖g₁‖, ‖g₂‖, …)‖_p`, which equals the norm of all elements), or the
 //! largest absolute element for `p = ∞`. Every gradient is multiplied by
 //! `min(1, max_norm / (total + 1e-6))`; when that is 1 nothing changes.
+//! [`clip_grad_norm_checked`] is PyTorch's `error_if_nonfinite=True`.
 
 use backprop_autograd::Var;
 use backprop_tensor::Float;
+
+use crate::OptimError;
 
 /// Scales the gradients of `params` (anything iterating over `&Var`: `&params`,
 /// `[&w, &b]`, ...) together so that their total `norm_type`-norm is at most `max_norm`,
@@ -42,21 +45,79 @@ pub fn clip_grad_norm<'a, T: Float>(
     max_norm: f64,
     norm_type: f64,
 ) -> f64 {
+    let params: Vec<&Var<T>> = params.into_iter().collect();
+    let Some(total) = total_norm(&params, norm_type) else {
+        return 0.0;
+    };
+    scale_grads(&params, max_norm, total);
+    total
+}
+
+/// [`clip_grad_norm`] with PyTorch's `error_if_nonfinite=True`: when the total norm is NaN
+/// or infinite, returns an error and leaves every gradient as it was; otherwise clips and
+/// returns the total norm like [`clip_grad_norm`].
+///
+/// # Errors
+///
+/// [`OptimError::NonFiniteNorm`] when the total `norm_type`-norm of the gradients is NaN or
+/// infinite.
+///
+/// # Panics
+///
+/// If `norm_type` is not positive.
+///
+/// # Examples
+///
+/// ```
+/// use backprop_autograd::Var;
+/// use backprop_optim::{OptimError, clip_grad_norm_checked};
+/// use backprop_tensor::Tensor;
+///
+/// let w = Var::parameter(Tensor::<f64>::zeros(&[2]));
+/// w.set_grad(Some(Tensor::from_vec(vec![3.0, f64::INFINITY], &[2]).unwrap()));
+/// let err = clip_grad_norm_checked([&w], 1.0, 2.0).unwrap_err();
+/// assert!(matches!(err, OptimError::NonFiniteNorm { .. }));
+/// assert_eq!(w.grad().unwrap().to_vec(), vec![3.0, f64::INFINITY]); // untouched
+///
+/// w.set_grad(Some(Tensor::from_vec(vec![3.0, 4.0], &[2]).unwrap()));
+/// assert_eq!(clip_grad_norm_checked([&w], 10.0, 2.0), Ok(5.0));
+/// ```
+#[track_caller]
+pub fn clip_grad_norm_checked<'a, T: Float>(
+    params: impl IntoIterator<Item = &'a Var<T>>,
+    max_norm: f64,
+    norm_type: f64,
+) -> Result<f64, OptimError> {
+    let params: Vec<&Var<T>> = params.into_iter().collect();
+    let Some(total) = total_norm(&params, norm_type) else {
+        return Ok(0.0);
+    };
+    if !total.is_finite() {
+        return Err(OptimError::NonFiniteNorm { norm_type, total });
+    }
+    scale_grads(&params, max_norm, total);
+    Ok(total)
+}
+
+/// The total `norm_type`-norm of the gradients of `params`, or `None` when none has a
+/// gradient.
+#[track_caller]
+fn total_norm<T: Float>(params: &[&Var<T>], norm_type: f64) -> Option<f64> {
     assert!(
         norm_type > 0.0,
         "clip_grad_norm: norm_type must be positive (2.0, f64::INFINITY, ...), got {norm_type}"
     );
-    let params: Vec<&Var<T>> = params.into_iter().collect();
     let norms: Vec<f64> = params
         .iter()
         .filter_map(|p| {
             p.with_grad(|g| g.map(|g| vector_norm(g.array().iter().map(|x| x.as_f64()), norm_type)))
         })
         .collect();
-    if norms.is_empty() {
-        return 0.0;
-    }
-    let total = vector_norm(norms.iter().copied(), norm_type);
+    (!norms.is_empty()).then(|| vector_norm(norms.iter().copied(), norm_type))
+}
+
+/// Multiplies every gradient by `min(1, max_norm / (total + 1e-6))`.
+fn scale_grads<T: Float>(params: &[&Var<T>], max_norm: f64, total: f64) {
     let coef = max_norm / (total + 1e-6);
     // `torch.clamp(coef, max=1.0)` keeps a NaN coefficient, so `coef < 1 || coef is NaN` scales then.
     if coef < 1.0 || coef.is_nan() {
@@ -69,7 +130,6 @@ pub fn clip_grad_norm<'a, T: Float>(
             });
         }
     }
-    total
 }
 
 /// Clamps every gradient element into `[-clip_value, clip_value]` in place.

@@ -95,7 +95,11 @@ impl<T: Float, S: StateKind<T>> Core<T, S> {
                 });
             }
         }
-        self.groups.push(ParamGroup { params, options });
+        self.groups.push(ParamGroup {
+            params,
+            options,
+            initial_lr: None,
+        });
         Ok(())
     }
 
@@ -116,6 +120,7 @@ impl<T: Float, S: StateKind<T>> Core<T, S> {
             }
             param_groups.push(GroupState {
                 options: group.options,
+                initial_lr: group.initial_lr,
                 params,
                 param_shapes,
             });
@@ -195,6 +200,7 @@ impl<T: Float, S: StateKind<T>> Core<T, S> {
         }
         for (group, sg) in self.groups.iter_mut().zip(saved.param_groups) {
             group.options = sg.options;
+            group.initial_lr = sg.initial_lr;
         }
         self.state = new_state;
         Ok(())

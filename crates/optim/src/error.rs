@@ -1,8 +1,9 @@
 //! Errors from building optimizers and schedulers and from loading their saved state.
 
-/// An error from a constructor given invalid hyperparameters, or from
+/// An error from a constructor given invalid hyperparameters, from
 /// [`Optimizer::load_state_dict`](crate::Optimizer::load_state_dict) given a state that does
-/// not fit the optimizer's parameters.
+/// not fit the optimizer's parameters, or from
+/// [`clip_grad_norm_checked`](crate::clip_grad_norm_checked) given non-finite gradients.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum OptimError {
     /// A hyperparameter is out of its valid range (PyTorch raises `ValueError` for these).
@@ -113,6 +114,17 @@ pub enum OptimError {
         expected: &'static str,
         /// The kind of state found.
         found: &'static str,
+    },
+    /// [`clip_grad_norm_checked`](crate::clip_grad_norm_checked) found a NaN or infinite total
+    /// norm (PyTorch's `error_if_nonfinite=True` raises there); no gradient was changed.
+    #[error(
+        "clip_grad_norm: the total norm of order {norm_type} of the gradients is non-finite ({total}), so it cannot be clipped"
+    )]
+    NonFiniteNorm {
+        /// The order of the norm.
+        norm_type: f64,
+        /// The total norm found (NaN or ±∞).
+        total: f64,
     },
 }
 

@@ -8,11 +8,13 @@
 //!   options, and a serde-serializable [`OptimizerState`] for checkpoints. Each follows
 //!   PyTorch's single-tensor implementation (`_single_tensor_adam`, ...) operation by
 //!   operation, with scalars computed in `f64` and rounded to the element type where they meet
-//!   a tensor, so `f32` runs round where PyTorch's do; each parameter is updated in one pass
-//!   over its elements without temporary tensors.
+//!   a tensor, so `f32` runs round where PyTorch's do (except that PyTorch's AVX2 kernels fuse
+//!   the multiply-adds of `lerp`, `addcmul` and `add(alpha=)`: an ulp here and there); each
+//!   parameter is updated in one pass over its elements without temporary tensors.
 //! - Schedulers ([`StepLr`], [`MultiStepLr`], [`ExponentialLr`], [`CosineAnnealingLr`],
 //!   [`LinearLr`], [`ReduceLrOnPlateau`]) write new rates into an optimizer's groups.
-//! - [`clip_grad_norm`] and [`clip_grad_value`] rescale or clamp gradients before a step.
+//! - [`clip_grad_norm`] (and [`clip_grad_norm_checked`], which refuses a non-finite norm) and
+//!   [`clip_grad_value`] rescale or clamp gradients before a step.
 //!
 //! Fit `y = 3x` with one weight and SGD:
 //!
@@ -49,7 +51,7 @@ mod state;
 
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig, AdamW, AdamWConfig};
-pub use clip::{clip_grad_norm, clip_grad_value};
+pub use clip::{clip_grad_norm, clip_grad_norm_checked, clip_grad_value};
 pub use error::OptimError;
 pub use optimizer::{GroupOptions, Optimizer, ParamGroup};
 pub use rmsprop::{RmsProp, RmsPropConfig};

@@ -44,6 +44,41 @@ pub trait Optimizer<T: Float> {
         }
     }
 
+    /// Zeroes every existing gradient in place instead of dropping it, like PyTorch's
+    /// `zero_grad(set_to_none=False)`; a parameter without a gradient keeps `None`.
+    ///
+    /// Unlike after [`zero_grad`](Optimizer::zero_grad), the next [`step`](Optimizer::step)
+    /// still updates those parameters, with a zero gradient: weight decay and momentum still
+    /// move them and Adam counts the step.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_autograd::Var;
+    /// use backprop_optim::{Optimizer, Sgd, SgdConfig};
+    /// use backprop_tensor::Tensor;
+    ///
+    /// let w = Var::parameter(Tensor::from_vec(vec![1.0f64], &[1]).unwrap());
+    /// let config = SgdConfig { lr: 0.1, weight_decay: 0.5, ..Default::default() };
+    /// let mut opt = Sgd::new(vec![w.clone()], config).unwrap();
+    /// w.set_grad(Some(Tensor::from_vec(vec![2.0], &[1]).unwrap()));
+    /// opt.zero_grad_in_place();
+    /// assert_eq!(w.grad().unwrap().to_vec(), vec![0.0]);
+    /// opt.step(); // the weight decay alone: 1 − 0.1·0.5·1
+    /// assert_eq!(w.value().to_vec(), vec![0.95]);
+    /// ```
+    fn zero_grad_in_place(&mut self) {
+        for group in self.param_groups() {
+            for p in &group.params {
+                p.with_grad_mut(|g| {
+                    if let Some(g) = g {
+                        g.fill_(T::zero());
+                    }
+                });
+            }
+        }
+    }
+
     /// The learning rate of the first group.
     fn lr(&self) -> f64 {
         self.param_groups().first().map_or(0.0, |g| g.options.lr())
@@ -87,6 +122,12 @@ pub struct ParamGroup<T: Float> {
     pub params: Vec<Var<T>>,
     /// The options (learning rate and the rest) of this group.
     pub options: GroupOptions,
+    /// PyTorch's `group["initial_lr"]`: the group's rate when the first learning-rate
+    /// scheduler was attached (`None` before that). Every scheduler built later reads its base
+    /// rates from here, not from the current rate, so a second scheduler chained after one
+    /// that already changed the rate (a [`LinearLr`](crate::LinearLr) warm-up) anneals from
+    /// the same base as in PyTorch.
+    pub initial_lr: Option<f64>,
 }
 
 /// The options of one parameter group: the configuration of the optimizer that owns it.
@@ -148,6 +189,10 @@ impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
 
     fn zero_grad(&mut self) {
         (**self).zero_grad();
+    }
+
+    fn zero_grad_in_place(&mut self) {
+        (**self).zero_grad_in_place();
     }
 
     fn lr(&self) -> f64 {

@@ -30,6 +30,10 @@ pub struct OptimizerState<T: Float> {
 pub struct GroupState {
     /// The group's options.
     pub options: GroupOptions,
+    /// The group's [`initial_lr`](crate::ParamGroup::initial_lr), restored on load (absent
+    /// in states saved before it existed).
+    #[serde(default)]
+    pub initial_lr: Option<f64>,
     /// The indices of the group's parameters (keys of [`OptimizerState::state`]).
     pub params: Vec<usize>,
     /// The shape of each parameter, checked on load.

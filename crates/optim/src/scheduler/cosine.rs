@@ -5,7 +5,7 @@ use std::f64::consts::PI;
 use backprop_tensor::Float;
 use serde::{Deserialize, Serialize};
 
-use super::{LrScheduler, base_lr, group_lrs, update_lrs};
+use super::{LrScheduler, base_lr, group_lrs, init_base_lrs, update_lrs};
 use crate::{OptimError, Optimizer};
 
 /// Anneals the learning rate from its base value to `eta_min` along half a cosine over
@@ -62,17 +62,19 @@ impl CosineAnnealingLr {
                 reason: "must be at least 1",
             });
         }
-        let lrs = group_lrs(optimizer);
+        let base_lrs = init_base_lrs(optimizer);
         Ok(CosineAnnealingLr {
             t_max,
             eta_min,
             last_epoch: 0,
-            base_lrs: lrs.clone(),
-            last_lr: lrs,
+            base_lrs,
+            last_lr: group_lrs(optimizer),
         })
     }
 
-    /// The base rates (the groups' rates when the scheduler was built).
+    /// The base rates, PyTorch's `base_lrs`: each group's
+    /// [`initial_lr`](crate::ParamGroup::initial_lr) (its rate when the first scheduler was
+    /// attached to the optimizer).
     pub fn base_lrs(&self) -> &[f64] {
         &self.base_lrs
     }

@@ -3,7 +3,7 @@
 use backprop_tensor::Float;
 use serde::{Deserialize, Serialize};
 
-use super::{LrScheduler, group_lrs, update_lrs};
+use super::{LrScheduler, group_lrs, init_base_lrs, update_lrs};
 use crate::Optimizer;
 
 /// Multiplies the learning rate by `gamma` every epoch, like
@@ -34,16 +34,18 @@ pub struct ExponentialLr {
 impl ExponentialLr {
     /// An exponential schedule for `optimizer`.
     pub fn new<T: Float, O: Optimizer<T> + ?Sized>(optimizer: &mut O, gamma: f64) -> Self {
-        let lrs = group_lrs(optimizer);
+        let base_lrs = init_base_lrs(optimizer);
         ExponentialLr {
             gamma,
             last_epoch: 0,
-            base_lrs: lrs.clone(),
-            last_lr: lrs,
+            base_lrs,
+            last_lr: group_lrs(optimizer),
         }
     }
 
-    /// The base rates (the groups' rates when the scheduler was built).
+    /// The base rates, PyTorch's `base_lrs`: each group's
+    /// [`initial_lr`](crate::ParamGroup::initial_lr) (its rate when the first scheduler was
+    /// attached to the optimizer).
     pub fn base_lrs(&self) -> &[f64] {
         &self.base_lrs
     }

@@ -3,7 +3,7 @@
 use backprop_tensor::Float;
 use serde::{Deserialize, Serialize};
 
-use super::{LrScheduler, group_lrs, update_lrs};
+use super::{LrScheduler, init_base_lrs, update_lrs};
 use crate::{OptimError, Optimizer};
 
 /// Scales the learning rate by a factor going linearly from `start_factor` to `end_factor`
@@ -71,7 +71,7 @@ impl LinearLr {
                 reason: "must be between 0 and 1",
             });
         }
-        let base_lrs = group_lrs(optimizer);
+        let base_lrs = init_base_lrs(optimizer);
         let last_lr = update_lrs(optimizer, |_, lr| lr * start_factor);
         Ok(LinearLr {
             start_factor,
@@ -94,7 +94,9 @@ impl LinearLr {
         Self::new(optimizer, 1.0 / 3.0, 1.0, 5)
     }
 
-    /// The base rates (the groups' rates when the scheduler was built).
+    /// The base rates, PyTorch's `base_lrs`: each group's
+    /// [`initial_lr`](crate::ParamGroup::initial_lr) (its rate when the first scheduler was
+    /// attached to the optimizer).
     pub fn base_lrs(&self) -> &[f64] {
         &self.base_lrs
     }

@@ -1,7 +1,8 @@
 //! Learning-rate schedulers, like `torch.optim.lr_scheduler`.
 //!
 //! A scheduler reads the learning rates of an optimizer's groups when it is built (its base
-//! rates, PyTorch's `base_lrs`) and, at each [`step`](LrScheduler::step), writes new rates into
+//! rates, PyTorch's `base_lrs`; the first scheduler attached records them in each group's
+//! [`initial_lr`](crate::ParamGroup::initial_lr) and later ones reuse them, as in PyTorch) and, at each [`step`](LrScheduler::step), writes new rates into
 //! the groups. Each follows PyTorch's recursive ("chainable") `get_lr`, which updates the
 //! group's *current* rate, so values match PyTorch's to the last bit and two schedulers on one
 //! optimizer compose as they do in PyTorch; the docs of each give the closed form it equals.
@@ -67,6 +68,17 @@ pub(crate) fn group_lrs<T: Float, O: Optimizer<T> + ?Sized>(optimizer: &O) -> Ve
         .param_groups()
         .iter()
         .map(|g| g.options.lr())
+        .collect()
+}
+
+/// The base rates of a new scheduler, PyTorch's `base_lrs`: each group's `initial_lr`, which
+/// the first scheduler attached to the optimizer sets to the group's rate at that moment
+/// (`group.setdefault("initial_lr", group["lr"])`).
+pub(crate) fn init_base_lrs<T: Float, O: Optimizer<T> + ?Sized>(optimizer: &mut O) -> Vec<f64> {
+    optimizer
+        .param_groups_mut()
+        .iter_mut()
+        .map(|g| *g.initial_lr.get_or_insert(g.options.lr()))
         .collect()
 }
 

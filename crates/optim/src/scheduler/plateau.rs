@@ -39,7 +39,8 @@ pub struct PlateauConfig {
     pub threshold_mode: ThresholdMode,
     /// Epochs after a reduction during which bad epochs are not counted (default 0).
     pub cooldown: u64,
-    /// Lower bound of every group's rate (default 0).
+    /// Lower bound of every group's rate (default 0); see
+    /// [`ReduceLrOnPlateau::with_min_lrs`] for one bound per group.
     pub min_lr: f64,
     /// Smallest change of rate that is applied (default `1e-8`).
     pub eps: f64,
@@ -94,6 +95,10 @@ pub struct ReduceLrOnPlateau {
     cooldown_counter: u64,
     last_epoch: u64,
     last_lr: Vec<f64>,
+    /// One lower bound per group (PyTorch's `min_lr` given as a list); `None`: `config.min_lr`
+    /// for every group.
+    #[serde(default)]
+    min_lrs: Option<Vec<f64>>,
 }
 
 impl ReduceLrOnPlateau {
@@ -125,7 +130,50 @@ impl ReduceLrOnPlateau {
             cooldown_counter: 0,
             last_epoch: 0,
             last_lr: group_lrs(optimizer),
+            min_lrs: None,
         })
+    }
+
+    /// A plateau scheduler with one lower bound per group (PyTorch's `min_lr` given as a
+    /// list); `config.min_lr` is not used.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](ReduceLrOnPlateau::new), and [`OptimError::InvalidOption`] when `min_lrs`
+    /// does not have one value per group of `optimizer`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_autograd::Var;
+    /// use backprop_optim::{PlateauConfig, ReduceLrOnPlateau, Sgd, SgdConfig};
+    /// use backprop_tensor::Tensor;
+    ///
+    /// let group = |lr| (vec![Var::parameter(Tensor::<f32>::zeros(&[1]))], SgdConfig { lr, ..Default::default() });
+    /// let mut opt = Sgd::with_groups(vec![group(1.0), group(1.0)]).unwrap();
+    /// let config = PlateauConfig { patience: 0, factor: 0.5, ..Default::default() };
+    /// let mut sched = ReduceLrOnPlateau::with_min_lrs(&opt, config, vec![0.8, 0.0]).unwrap();
+    /// sched.step(1.0, &mut opt);
+    /// sched.step(1.0, &mut opt); // no improvement: halve, but not below each group's bound
+    /// assert_eq!(sched.get_last_lr(), &[0.8, 0.5]);
+    /// ```
+    pub fn with_min_lrs<T: Float, O: Optimizer<T> + ?Sized>(
+        optimizer: &O,
+        config: PlateauConfig,
+        min_lrs: Vec<f64>,
+    ) -> Result<Self, OptimError> {
+        let groups = optimizer.param_groups().len();
+        if min_lrs.len() != groups {
+            return Err(OptimError::InvalidOption {
+                owner: "ReduceLROnPlateau",
+                option: "min_lr",
+                value: format!("{min_lrs:?}"),
+                reason: "a list of min_lr needs one value per parameter group",
+            });
+        }
+        let mut sched = Self::new(optimizer, config)?;
+        sched.min_lrs = Some(min_lrs);
+        Ok(sched)
     }
 
     fn is_better(&self, a: f64) -> bool {
@@ -139,6 +187,12 @@ impl ReduceLrOnPlateau {
     }
 
     /// Records this epoch's metric and reduces the rates if it has plateaued.
+    ///
+    /// # Panics
+    ///
+    /// When built [`with_min_lrs`](ReduceLrOnPlateau::with_min_lrs) and the optimizer's
+    /// number of groups has changed since (PyTorch raises there too).
+    #[track_caller]
     pub fn step<T: Float, O: Optimizer<T> + ?Sized>(&mut self, metric: f64, optimizer: &mut O) {
         self.last_epoch += 1;
         if self.is_better(metric) {
@@ -153,9 +207,24 @@ impl ReduceLrOnPlateau {
             self.num_bad_epochs = 0;
         }
         if self.num_bad_epochs > self.config.patience {
-            for group in optimizer.param_groups_mut() {
+            let groups = optimizer.param_groups().len();
+            if let Some(min_lrs) = &self.min_lrs {
+                assert_eq!(
+                    min_lrs.len(),
+                    groups,
+                    "ReduceLROnPlateau.step: the optimizer has {groups} parameter groups but {} min_lrs were given",
+                    min_lrs.len()
+                );
+            }
+            for (i, group) in optimizer.param_groups_mut().iter_mut().enumerate() {
+                let min_lr = self.min_lrs.as_ref().map_or(self.config.min_lr, |m| m[i]);
                 let old_lr = group.options.lr();
-                let new_lr = (old_lr * self.config.factor).max(self.config.min_lr);
+                // Python's `max(a, b)` returns `a` unless `b > a`, so a NaN rate stays NaN.
+                let new_lr = if min_lr > old_lr * self.config.factor {
+                    min_lr
+                } else {
+                    old_lr * self.config.factor
+                };
                 if old_lr - new_lr > self.config.eps {
                     group.options.set_lr(new_lr);
                 }

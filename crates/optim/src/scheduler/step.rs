@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use backprop_tensor::Float;
 use serde::{Deserialize, Serialize};
 
-use super::{LrScheduler, group_lrs, update_lrs};
+use super::{LrScheduler, group_lrs, init_base_lrs, update_lrs};
 use crate::{OptimError, Optimizer};
 
 /// Multiplies the learning rate by `gamma` every `step_size` epochs, like
@@ -42,17 +42,19 @@ impl StepLr {
                 reason: "must be at least 1",
             });
         }
-        let lrs = group_lrs(optimizer);
+        let base_lrs = init_base_lrs(optimizer);
         Ok(StepLr {
             step_size,
             gamma,
             last_epoch: 0,
-            base_lrs: lrs.clone(),
-            last_lr: lrs,
+            base_lrs,
+            last_lr: group_lrs(optimizer),
         })
     }
 
-    /// The base rates (the groups' rates when the scheduler was built).
+    /// The base rates, PyTorch's `base_lrs`: each group's
+    /// [`initial_lr`](crate::ParamGroup::initial_lr) (its rate when the first scheduler was
+    /// attached to the optimizer).
     pub fn base_lrs(&self) -> &[f64] {
         &self.base_lrs
     }
@@ -103,7 +105,8 @@ pub struct MultiStepLr {
 }
 
 impl MultiStepLr {
-    /// A milestone schedule for `optimizer` (PyTorch's default `gamma` is 0.1).
+    /// A milestone schedule for `optimizer` (PyTorch's default `gamma` is 0.1). Building it
+    /// is epoch 0, so a milestone 0 decays the rates at once, as in PyTorch.
     pub fn new<T: Float, O: Optimizer<T> + ?Sized>(
         optimizer: &mut O,
         milestones: &[u64],
@@ -113,17 +116,33 @@ impl MultiStepLr {
         for &m in milestones {
             *counts.entry(m).or_insert(0) += 1;
         }
-        let lrs = group_lrs(optimizer);
-        MultiStepLr {
+        let base_lrs = init_base_lrs(optimizer);
+        let mut sched = MultiStepLr {
             milestones: counts,
             gamma,
             last_epoch: 0,
-            base_lrs: lrs.clone(),
-            last_lr: lrs,
+            base_lrs,
+            last_lr: Vec::new(),
+        };
+        sched.last_lr = sched.apply_milestone(optimizer);
+        sched
+    }
+
+    /// Decays the rates by `gamma^n` if the current epoch is listed `n` times, and returns
+    /// the rates.
+    fn apply_milestone<T: Float, O: Optimizer<T> + ?Sized>(&self, optimizer: &mut O) -> Vec<f64> {
+        match self.milestones.get(&self.last_epoch) {
+            Some(&count) => {
+                let factor = self.gamma.powf(f64::from(count));
+                update_lrs(optimizer, |_, lr| lr * factor)
+            }
+            None => group_lrs(optimizer),
         }
     }
 
-    /// The base rates (the groups' rates when the scheduler was built).
+    /// The base rates, PyTorch's `base_lrs`: each group's
+    /// [`initial_lr`](crate::ParamGroup::initial_lr) (its rate when the first scheduler was
+    /// attached to the optimizer).
     pub fn base_lrs(&self) -> &[f64] {
         &self.base_lrs
     }
@@ -132,14 +151,7 @@ impl MultiStepLr {
 impl LrScheduler for MultiStepLr {
     fn step<T: Float, O: Optimizer<T> + ?Sized>(&mut self, optimizer: &mut O) {
         self.last_epoch += 1;
-        let factor = self
-            .milestones
-            .get(&self.last_epoch)
-            .map(|&count| self.gamma.powf(f64::from(count)));
-        self.last_lr = update_lrs(optimizer, |_, lr| match factor {
-            Some(f) => lr * f,
-            None => lr,
-        });
+        self.last_lr = self.apply_milestone(optimizer);
     }
 
     fn get_last_lr(&self) -> &[f64] {
