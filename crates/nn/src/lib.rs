@@ -6,7 +6,7 @@
 //! - [`Module`]: the trait every layer and model implements — `forward`, plus
 //!   `children`/`local_parameters` from which dotted parameter names (`"fc1.weight"`),
 //!   `parameters`, `zero_grad`, `train`/`eval` and state dicts are derived;
-//! - layers: [`Linear`], [`Sequential`], [`Dropout`], activations ([`ReLU`], ...) and
+//! - layers: [`Linear`], [`Sequential`], [`Dropout`], activations ([`ReLU`], [`Softplus`], ...) and
 //!   [`Flatten`], [`Identity`];
 //! - [`init`]: PyTorch's initialisation schemes (uniform, normal, xavier, kaiming, ...);
 //! - losses with [`Reduction`]: [`CrossEntropyLoss`] (fused and stable, with class
@@ -68,7 +68,7 @@ mod state_dict;
 pub use error::LayerError;
 pub use layers::{
     Dropout, Flatten, GELU, Identity, LeakyReLU, Linear, LogSoftmax, ReLU, Sequential, Sigmoid,
-    Softmax, Tanh,
+    Softmax, Softplus, Tanh,
 };
 pub use losses::{
     BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, Reduction,
