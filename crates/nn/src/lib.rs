@@ -11,7 +11,8 @@
 //! - [`init`]: PyTorch's initialisation schemes (uniform, normal, xavier, kaiming, ...);
 //! - losses with [`Reduction`]: [`CrossEntropyLoss`] (fused and stable, with class
 //!   weights, `ignore_index`, label smoothing and probability targets), [`NLLLoss`],
-//!   [`MSELoss`], [`L1Loss`], [`HuberLoss`], [`SmoothL1Loss`], [`BCEWithLogitsLoss`], and
+//!   [`MSELoss`], [`L1Loss`], [`HuberLoss`], [`SmoothL1Loss`], [`BCELoss`],
+//!   [`BCEWithLogitsLoss`], [`KLDivLoss`], and
 //!   the same as functions in [`functional`];
 //! - state dicts: [`Module::state_dict`], [`Module::load_state_dict`] and safetensors
 //!   files ([`save_safetensors`], [`load_safetensors`]) with PyTorch's key names, so
@@ -71,8 +72,8 @@ pub use layers::{
     Softmax, Softplus, Tanh,
 };
 pub use losses::{
-    BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, Reduction,
-    SmoothL1Loss,
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
+    Reduction, SmoothL1Loss,
 };
 pub use module::{Module, TrainingFlag};
 pub use state_dict::{

@@ -6,11 +6,13 @@
 
 mod bce;
 mod cross_entropy;
+mod kl_div;
 mod nll;
 mod regression;
 
-pub use bce::BCEWithLogitsLoss;
+pub use bce::{BCELoss, BCEWithLogitsLoss};
 pub use cross_entropy::CrossEntropyLoss;
+pub use kl_div::KLDivLoss;
 pub use nll::NLLLoss;
 pub use regression::{HuberLoss, L1Loss, MSELoss, SmoothL1Loss};
 
