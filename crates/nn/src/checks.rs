@@ -6,14 +6,14 @@ use backprop_autograd::checks::{GradCase, OpInfo, SecondOrder, inputs};
 use backprop_tensor::{Rng, Tensor};
 
 use crate::functional as F;
-use crate::{BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss, Reduction};
+use crate::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, NLLLoss, Reduction};
 
 /// Every loss, as a check-grads registry entry.
 pub fn registry() -> &'static [OpInfo] {
     &REGISTRY
 }
 
-static REGISTRY: [OpInfo; 7] = [
+static REGISTRY: [OpInfo; 9] = [
     entry("CrossEntropyLoss", cross_entropy_cases),
     entry("NLLLoss", nll_cases),
     entry("MSELoss", mse_cases),
@@ -21,6 +21,8 @@ static REGISTRY: [OpInfo; 7] = [
     entry("HuberLoss", huber_cases),
     entry("SmoothL1Loss", smooth_l1_cases),
     entry("BCEWithLogitsLoss", bce_cases),
+    entry("BCELoss", bce_prob_cases),
+    entry("KLDivLoss", kl_div_cases),
 ];
 
 const fn entry(name: &'static str, cases: fn(&mut Rng) -> Vec<GradCase>) -> OpInfo {
@@ -102,6 +104,20 @@ fn cross_entropy_cases(rng: &mut Rng) -> Vec<GradCase> {
                 .forward_probs(&v[0], &p)
         },
     ));
+    // [N, C, d1, d2] scores with [N, d1, d2] targets, weights and smoothing.
+    let (d1, d2) = (1 + rng.below(3), 2);
+    let y = classes(rng, n * d1 * d2, c).reshape(&[n, d1, d2]);
+    let w = inputs::positive(rng, &[c]);
+    cases.push(GradCase::new(
+        "[N, C, d1, d2], weights, smoothing 0.1",
+        vec![inputs::normal(rng, &[n, c, d1, d2])],
+        move |v| {
+            CrossEntropyLoss::new()
+                .weight(w.clone())
+                .label_smoothing(0.1)
+                .forward(&v[0], &y)
+        },
+    ));
     cases
 }
 
@@ -124,6 +140,18 @@ fn nll_cases(rng: &mut Rng) -> Vec<GradCase> {
         move |v| {
             NLLLoss::new()
                 .weight(w.clone())
+                .forward(&v[0].log_softmax(1), &y)
+        },
+    ));
+    // [N, C, d] scores with [N, d] targets, one ignored class.
+    let d = 1 + rng.below(3);
+    let y = classes(rng, n * d, c).reshape(&[n, d]);
+    cases.push(GradCase::new(
+        "[N, C, d], ignore_index 0",
+        vec![inputs::normal(rng, &[n, c, d])],
+        move |v| {
+            NLLLoss::new()
+                .ignore_index(0)
                 .forward(&v[0].log_softmax(1), &y)
         },
     ));
@@ -195,6 +223,51 @@ fn bce_cases(rng: &mut Rng) -> Vec<GradCase> {
     cases
 }
 
+fn bce_prob_cases(rng: &mut Rng) -> Vec<GradCase> {
+    let (n, c) = (1 + rng.below(4), 1 + rng.below(3));
+    // Probabilities and targets both differentiable, away from the clamps at 0 and 1.
+    let probs = |rng: &mut Rng| Tensor::<f64>::uniform(&[n, c], 0.05, 0.95, rng);
+    let mut cases = Vec::new();
+    for (r, name) in REDUCTIONS {
+        cases.push(GradCase::new(
+            name,
+            vec![probs(rng), probs(rng)],
+            move |v| BCELoss::new().reduction(r).forward(&v[0], &v[1]),
+        ));
+    }
+    let w = inputs::positive(rng, &[c]);
+    cases.push(GradCase::new(
+        "weight",
+        vec![probs(rng), probs(rng)],
+        move |v| BCELoss::new().weight(w.clone()).forward(&v[0], &v[1]),
+    ));
+    cases
+}
+
+fn kl_div_cases(rng: &mut Rng) -> Vec<GradCase> {
+    let (n, c) = (1 + rng.below(4), 2 + rng.below(3));
+    let mut cases = Vec::new();
+    for (loss, name) in [
+        (KLDivLoss::new(), "mean"),
+        (KLDivLoss::new().reduction(Reduction::Sum), "sum"),
+        (KLDivLoss::new().reduction(Reduction::None), "none"),
+        (KLDivLoss::new().batch_mean(), "batch mean"),
+    ] {
+        // Log-probabilities against positive targets, then against log targets.
+        cases.push(GradCase::new(
+            name,
+            vec![inputs::normal(rng, &[n, c]), inputs::positive(rng, &[n, c])],
+            move |v| loss.forward(&v[0].log_softmax(1), &v[1]),
+        ));
+        cases.push(GradCase::new(
+            format!("{name}, log target"),
+            vec![inputs::normal(rng, &[n, c]), inputs::normal(rng, &[n, c])],
+            move |v| loss.log_target(true).forward(&v[0], &v[1]),
+        ));
+    }
+    cases
+}
+
 #[cfg(test)]
 mod tests {
     use backprop_autograd::run_checks_on;
@@ -203,7 +276,7 @@ mod tests {
     fn every_loss_passes_first_and_second_order_checks() {
         for seed in [0, 1] {
             let rows = run_checks_on(super::registry(), None, seed, true);
-            assert!(rows.len() >= 7 * 3 * 2);
+            assert!(rows.len() >= 9 * 3 * 2);
             let failed: Vec<String> = rows
                 .iter()
                 .filter(|r| !r.report.as_ref().is_some_and(|r| r.passed))

@@ -6,12 +6,13 @@
 //! - [`Module`]: the trait every layer and model implements — `forward`, plus
 //!   `children`/`local_parameters` from which dotted parameter names (`"fc1.weight"`),
 //!   `parameters`, `zero_grad`, `train`/`eval` and state dicts are derived;
-//! - layers: [`Linear`], [`Sequential`], [`Dropout`], activations ([`ReLU`], ...) and
+//! - layers: [`Linear`], [`Sequential`], [`Dropout`], activations ([`ReLU`], [`Softplus`], ...) and
 //!   [`Flatten`], [`Identity`];
 //! - [`init`]: PyTorch's initialisation schemes (uniform, normal, xavier, kaiming, ...);
 //! - losses with [`Reduction`]: [`CrossEntropyLoss`] (fused and stable, with class
 //!   weights, `ignore_index`, label smoothing and probability targets), [`NLLLoss`],
-//!   [`MSELoss`], [`L1Loss`], [`HuberLoss`], [`SmoothL1Loss`], [`BCEWithLogitsLoss`], and
+//!   [`MSELoss`], [`L1Loss`], [`HuberLoss`], [`SmoothL1Loss`], [`BCELoss`],
+//!   [`BCEWithLogitsLoss`], [`KLDivLoss`], and
 //!   the same as functions in [`functional`];
 //! - state dicts: [`Module::state_dict`], [`Module::load_state_dict`] and safetensors
 //!   files ([`save_safetensors`], [`load_safetensors`]) with PyTorch's key names, so
@@ -68,11 +69,11 @@ mod state_dict;
 pub use error::LayerError;
 pub use layers::{
     Dropout, Flatten, GELU, Identity, LeakyReLU, Linear, LogSoftmax, ReLU, Sequential, Sigmoid,
-    Softmax, Tanh,
+    Softmax, Softplus, Tanh,
 };
 pub use losses::{
-    BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, Reduction,
-    SmoothL1Loss,
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
+    Reduction, SmoothL1Loss,
 };
 pub use module::{Module, TrainingFlag};
 pub use state_dict::{

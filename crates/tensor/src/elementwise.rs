@@ -136,8 +136,8 @@ unary_ops! {
     tanh => |x| x.tanh();
     /// Elementwise logistic sigmoid `1 / (1 + e^-x)`, computed without overflow.
     sigmoid => |x| sigmoid(x);
-    /// Elementwise `max(x, 0)`.
-    relu => |x| if x > T::zero() { x } else { T::zero() };
+    /// Elementwise `max(x, 0)`; NaN propagates, as in `torch.relu`.
+    relu => |x| if x <= T::zero() { T::zero() } else { x };
     /// Elementwise square root.
     sqrt => |x| x.sqrt();
     /// Elementwise `x²`.

@@ -1,8 +1,8 @@
 //! abs: y = |x|.
 //!
 //! dy/dx = sign(x): 1 for x > 0, -1 for x < 0, and 0 at the kink x = 0 (PyTorch's
-//! choice, `sgn(0) = 0`). The sign is a constant mask, so the second derivative is 0
-//! almost everywhere. Saves the input (its sign).
+//! choice, `sgn(0) = 0`) and at NaN (PyTorch's `sgn(NaN) = 0`). The sign is a constant
+//! mask, so the second derivative is 0 almost everywhere. Saves the input (its sign).
 
 use backprop_tensor::{Float, Rng};
 
@@ -36,7 +36,16 @@ struct AbsBackward;
 
 impl<T: Float> Backward<T> for AbsBackward {
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
-        let sign = Var::new(ctx.input(0).data().signum());
+        // PyTorch's sgn: 0 at ±0 and at NaN (so a NaN input gets gradient 0).
+        let sign = Var::new(ctx.input(0).data().map(|x| {
+            if x > T::zero() {
+                T::one()
+            } else if x < T::zero() {
+                -T::one()
+            } else {
+                T::zero()
+            }
+        }));
         vec![Some(g.mul(&sign))]
     }
 }
@@ -68,5 +77,14 @@ mod tests {
         let x = Var::parameter(Tensor::from_vec(vec![0.0f64, -0.5, 0.5], &[3]).unwrap());
         x.abs().sum().backward();
         assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, -1.0, 1.0]);
+    }
+
+    /// PyTorch: `torch.abs(torch.tensor([nan, -0.0]))` backward gives `[0, 0]`
+    /// (`sgn(NaN) = 0`), where `signum` would give NaN and -1.
+    #[test]
+    fn gradient_at_nan_and_negative_zero_is_zero() {
+        let x = Var::parameter(Tensor::from_vec(vec![f64::NAN, -0.0, -2.0], &[3]).unwrap());
+        x.abs().sum().backward();
+        assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, 0.0, -1.0]);
     }
 }

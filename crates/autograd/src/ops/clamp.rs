@@ -1,9 +1,11 @@
 //! clamp: y = min(max(x, lo), hi), either bound optional (`torch.clamp`).
 //!
 //! dy/dx = 1 strictly inside (lo, hi) and 0 outside [lo, hi]. At a bound itself the
-//! derivative is taken as 1: like PyTorch, the gradient passes wherever lo ≤ x ≤ hi.
-//! When lo > hi every output is hi (as in PyTorch) and no gradient passes. The mask is a
-//! constant, so the second derivative is 0 almost everywhere. Saves the input.
+//! derivative is taken as 0, the minimum-norm subgradient (PyTorch 2.15's rule for
+//! scalar bounds, the same as `relu` at 0 and `hardtanh` at ±1): the gradient passes only
+//! where lo < x < hi. When lo ≥ hi every output is hi (as in PyTorch) and no gradient
+//! passes. The mask is a constant, so the second derivative is 0 almost everywhere.
+//! Saves the input.
 
 use backprop_tensor::{Float, Rng, Tensor};
 
@@ -14,7 +16,8 @@ pub(crate) const SECOND_ORDER: SecondOrder = SecondOrder::Supported;
 
 impl<T: Float> Var<T> {
     /// Elementwise clamp into `[min, max]`; `None` leaves that side open. The gradient is
-    /// 1 where `min <= x <= max` (bounds included, as in PyTorch) and 0 elsewhere.
+    /// 1 where `min < x < max` and 0 elsewhere, the bounds themselves included (PyTorch
+    /// 2.15's minimum-norm subgradient for scalar bounds).
     ///
     /// # Examples
     ///
@@ -25,7 +28,7 @@ impl<T: Float> Var<T> {
     /// let y = x.clamp(Some(0.0), Some(1.0));
     /// assert_eq!(y.value().to_vec(), vec![0.0, 0.5, 1.0, 1.0]);
     /// y.sum().backward();
-    /// assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, 1.0, 1.0, 0.0]);
+    /// assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, 1.0, 0.0, 0.0]); // 0 at the bound
     /// ```
     #[track_caller]
     pub fn clamp(&self, min: Option<T>, max: Option<T>) -> Var<T> {
@@ -43,7 +46,7 @@ impl<T: Float> Backward<T> for ClampBackward<T> {
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
         let (min, max) = (self.min, self.max);
         let mask = ctx.input(0).data().map(|x| {
-            let inside = min.is_none_or(|lo| x >= lo) && max.is_none_or(|hi| x <= hi);
+            let inside = min.is_none_or(|lo| x > lo) && max.is_none_or(|hi| x < hi);
             if inside { T::one() } else { T::zero() }
         });
         vec![Some(g.mul(&Var::new(mask)))]
@@ -96,14 +99,18 @@ mod tests {
         x.grad().unwrap().to_vec()
     }
 
+    /// PyTorch 2.15 (`torch.clamp(x, -1.0, 1.0).sum().backward()` and the one-sided
+    /// forms) gives 0 at a scalar bound, as `relu` does at 0.
     #[test]
-    fn gradient_passes_at_the_bounds() {
+    fn no_gradient_at_the_bounds() {
         assert_eq!(
-            grad_of(vec![-1.0, -0.999, 1.0, 1.001], Some(-1.0), Some(1.0)),
-            vec![1.0, 1.0, 1.0, 0.0]
+            grad_of(vec![-1.0, -0.999, 1.0, 0.999, 1.001], Some(-1.0), Some(1.0)),
+            vec![0.0, 1.0, 0.0, 1.0, 0.0]
         );
-        assert_eq!(grad_of(vec![0.0, -0.1], Some(0.0), None), vec![1.0, 0.0]);
-        assert_eq!(grad_of(vec![0.0, 0.1], None, Some(0.0)), vec![1.0, 0.0]);
+        assert_eq!(grad_of(vec![0.0, -0.1, 0.1], Some(0.0), None), vec![0.0, 0.0, 1.0]);
+        assert_eq!(grad_of(vec![0.0, 0.1, -0.1], None, Some(0.0)), vec![0.0, 0.0, 1.0]);
+        // min == max: the output is constant, nothing passes.
+        assert_eq!(grad_of(vec![0.5, 0.4], Some(0.5), Some(0.5)), vec![0.0, 0.0]);
     }
 
     #[test]

@@ -71,6 +71,7 @@ ops! {
     log_softmax,
     logsumexp,
     cross_entropy,
+    binary_cross_entropy,
 }
 
 pub use cross_entropy::CrossEntropyTarget;

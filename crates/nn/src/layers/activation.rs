@@ -135,6 +135,52 @@ impl<T: Float> GELU<T> {
 }
 
 activation! {
+    /// `ln(1 + e^{β·x}) / β`, and `x` where `β·x > threshold` (PyTorch's `nn.Softplus`,
+    /// defaults β = 1, threshold = 20).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_autograd::Var;
+    /// use backprop_nn::{Module, Softplus};
+    /// use backprop_tensor::Tensor;
+    /// let x = Var::new(Tensor::from_vec(vec![0.0f64, 25.0], &[2]).unwrap());
+    /// let y = Softplus::new().forward(&x).value().to_vec();
+    /// assert!((y[0] - 2f64.ln()).abs() < 1e-15);
+    /// assert_eq!(y[1], 25.0); // past the threshold: the identity
+    /// ```
+    Softplus { beta: f64, threshold: f64 } |self, x| {
+        x.softplus_with(T::from_f64(self.beta), T::from_f64(self.threshold))
+    }
+}
+
+impl<T: Float> Softplus<T> {
+    /// β = 1 and threshold 20, PyTorch's defaults.
+    pub fn new() -> Self {
+        Self::with_params(1.0, 20.0)
+    }
+
+    /// The given β and threshold.
+    pub fn with_params(beta: f64, threshold: f64) -> Self {
+        Softplus {
+            beta,
+            threshold,
+            ..Self::default()
+        }
+    }
+
+    /// β.
+    pub fn beta(&self) -> f64 {
+        self.beta
+    }
+
+    /// The threshold on β·x above which the module is the identity.
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+}
+
+activation! {
     /// Softmax along `axis` (PyTorch's `nn.Softmax(dim)`): each slice along the axis is
     /// mapped to probabilities, computed without overflow.
     ///
@@ -199,6 +245,11 @@ mod tests {
             (Box::new(Tanh::new()), x.tanh()),
             (Box::new(GELU::new()), x.gelu()),
             (Box::new(GELU::tanh()), x.gelu_tanh()),
+            (Box::new(Softplus::new()), x.softplus_with(1.0, 20.0)),
+            (
+                Box::new(Softplus::with_params(2.0, 1.0)),
+                x.softplus_with(2.0, 1.0),
+            ),
             (Box::new(Softmax::new(1)), x.softmax(1)),
             (Box::new(LogSoftmax::new(0)), x.log_softmax(0)),
         ];

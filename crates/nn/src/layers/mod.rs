@@ -6,7 +6,7 @@ mod flatten;
 mod linear;
 mod sequential;
 
-pub use activation::{GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
+pub use activation::{GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh};
 pub use dropout::Dropout;
 pub use flatten::{Flatten, Identity};
 pub use linear::Linear;

@@ -1,4 +1,4 @@
-//! [`BCEWithLogitsLoss`]: binary cross-entropy from logits.
+//! Binary cross-entropy: [`BCELoss`] from probabilities, [`BCEWithLogitsLoss`] from logits.
 
 use backprop_autograd::Var;
 use backprop_tensor::{Float, Tensor};
@@ -89,6 +89,78 @@ impl<T: Float> BCEWithLogitsLoss<T> {
         let mut loss = one_minus_y.mul(input).add(&log_part);
         if let Some(w) = &self.weight {
             loss = loss.mul(&Var::new(w.clone()));
+        }
+        reduce(loss, self.reduction)
+    }
+}
+
+/// Binary cross-entropy between probabilities x in [0, 1] and targets y (PyTorch's
+/// `nn.BCELoss`), with an optional `weight` broadcast to the input:
+///
+/// loss = -weight · [y·max(ln x, -100) + (1 - y)·max(ln(1 - x), -100)].
+///
+/// The logs are clamped at -100 as in PyTorch, so x = 0 or 1 gives a finite loss, and the
+/// gradient is PyTorch's `(x - y) / max(x(1 - x), 1e-12)` (see
+/// [`Var::binary_cross_entropy`]). Prefer [`BCEWithLogitsLoss`] on logits: it is exact
+/// where a sigmoid followed by this loss saturates.
+///
+/// # Examples
+///
+/// ```
+/// use backprop_autograd::Var;
+/// use backprop_nn::{BCELoss, Reduction};
+/// use backprop_tensor::Tensor;
+/// let x = Var::new(Tensor::from_vec(vec![0.5f64, 0.0], &[2]).unwrap());
+/// let y = Var::new(Tensor::from_vec(vec![1.0f64, 1.0], &[2]).unwrap());
+/// let loss = BCELoss::new().reduction(Reduction::Sum).forward(&x, &y);
+/// assert!((loss.item() - (2f64.ln() + 100.0)).abs() < 1e-12); // ln 0 is clamped at -100
+/// ```
+#[derive(Debug, Clone)]
+pub struct BCELoss<T: Float = f32> {
+    weight: Option<Tensor<T>>,
+    reduction: Reduction,
+}
+
+impl<T: Float> Default for BCELoss<T> {
+    fn default() -> Self {
+        BCELoss {
+            weight: None,
+            reduction: Reduction::Mean,
+        }
+    }
+}
+
+impl<T: Float> BCELoss<T> {
+    /// The loss with no weight and the mean reduction.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A weight for each element, broadcast to the input's shape.
+    pub fn weight(mut self, weight: Tensor<T>) -> Self {
+        self.weight = Some(weight);
+        self
+    }
+
+    /// How the per-element losses are combined.
+    pub fn reduction(mut self, reduction: Reduction) -> Self {
+        self.reduction = reduction;
+        self
+    }
+
+    /// The loss of probabilities `input` against targets `target` (same shape).
+    ///
+    /// # Panics
+    ///
+    /// If the shapes differ, an input is outside `[0, 1]`, or the weight does not
+    /// broadcast to the input.
+    #[track_caller]
+    pub fn forward(&self, input: &Var<T>, target: &Var<T>) -> Var<T> {
+        check_same_shape("BCELoss", input, target);
+        let mut loss = input.binary_cross_entropy(target);
+        if let Some(w) = &self.weight {
+            let w = w.broadcast_to(&input.shape());
+            loss = loss.mul(&Var::new(w));
         }
         reduce(loss, self.reduction)
     }

@@ -3,11 +3,12 @@
 use backprop_autograd::{CrossEntropyTarget, Var};
 use backprop_tensor::{Float, Tensor};
 
-use super::Reduction;
+use super::{ClassLayout, Reduction};
 
 /// Cross-entropy between logits `[N, C]` and class indices `[N]` or class probabilities
-/// `[N, C]` (PyTorch's `nn.CrossEntropyLoss`): log-softmax and negative log-likelihood in
-/// one fused, numerically stable op ([`Var::cross_entropy`]).
+/// `[N, C]` (PyTorch's `nn.CrossEntropyLoss`; also `[C]` and `[N, C, d1, ...]` logits,
+/// see [`forward`](CrossEntropyLoss::forward)): log-softmax and negative log-likelihood
+/// in one fused, numerically stable op ([`Var::cross_entropy`]).
 ///
 /// With class indices y, class weights w (default 1) and label smoothing ε:
 ///
@@ -82,25 +83,47 @@ impl<T: Float> CrossEntropyLoss<T> {
         self
     }
 
-    /// The loss of `logits` `[N, C]` against class indices `targets` `[N]`.
+    /// The loss of `logits` against class indices `targets`: `[N, C]` with targets `[N]`,
+    /// one sample `[C]` with a 0-d target, or `[N, C, d1, ..., dk]` with targets
+    /// `[N, d1, ..., dk]` (as PyTorch; [`Reduction::None`] returns the targets' shape).
+    ///
+    /// With [`Reduction::Mean`], no rows left (an empty batch, or every target ignored)
+    /// give NaN, as in PyTorch.
     ///
     /// # Panics
     ///
-    /// If the logits are not 2-D, `targets` is not `[N]`, a class is `>= C` (and not the
-    /// ignored one), the weight is not `[C]` or ε is outside `[0, 1]`.
+    /// If the logits are 0-d, `targets` does not have the shape above, a class is `>= C`
+    /// (and not the ignored one), the weight is not `[C]` or ε is outside `[0, 1]`.
+    ///
+    /// # Examples
+    ///
+    /// Per-pixel classes of a `[N, C, H, W]` score map:
+    ///
+    /// ```
+    /// use backprop_autograd::Var;
+    /// use backprop_nn::{CrossEntropyLoss, Reduction};
+    /// use backprop_tensor::Tensor;
+    /// let logits = Var::parameter(Tensor::<f64>::zeros(&[2, 3, 4, 5]));
+    /// let targets = Tensor::from_vec(vec![1usize; 40], &[2, 4, 5]).unwrap();
+    /// let loss = CrossEntropyLoss::new().reduction(Reduction::None).forward(&logits, &targets);
+    /// assert_eq!(loss.shape(), [2, 4, 5]);
+    /// assert!((loss.value().to_vec()[0] - 3f64.ln()).abs() < 1e-12);
+    /// ```
     #[track_caller]
     pub fn forward(&self, logits: &Var<T>, targets: &Tensor<usize>) -> Var<T> {
+        let layout = ClassLayout::of("CrossEntropyLoss", &logits.shape());
+        let targets = layout.index_rows("CrossEntropyLoss", targets);
         let target = CrossEntropyTarget::Indices {
-            classes: targets,
+            classes: &targets,
             ignore_index: self.ignore_index,
         };
-        let per_row = logits.cross_entropy(
+        let per_row = layout.rows_of(logits).cross_entropy(
             target,
             self.weight.as_ref(),
             T::from_f64(self.label_smoothing),
         );
         match self.reduction {
-            Reduction::None => per_row,
+            Reduction::None => layout.unflatten(per_row),
             Reduction::Sum => per_row.sum(),
             Reduction::Mean => {
                 // PyTorch's weighted mean: Σ loss_n / Σ_n w_{y_n} over rows not ignored
@@ -112,25 +135,34 @@ impl<T: Float> CrossEntropyLoss<T> {
                     .filter(|&&y| Some(y) != self.ignore_index)
                     .map(|&y| w.as_ref().map_or(1.0, |w| w[y].as_f64()))
                     .sum();
-                per_row.sum().mul_scalar(T::from_f64(1.0 / denom))
+                // A zero denominator (no rows left, or only zero-weight classes) makes
+                // PyTorch's mean 0/0 = NaN whatever the smoothing part adds.
+                let factor = if denom == 0.0 { f64::NAN } else { 1.0 / denom };
+                per_row.sum().mul_scalar(T::from_f64(factor))
             }
         }
     }
 
-    /// The loss of `logits` `[N, C]` against class probabilities `targets` `[N, C]`
-    /// (`ignore_index` does not apply; the mean divides by N).
+    /// The loss of `logits` against class probabilities `targets` of the same shape
+    /// (`[N, C]`, `[C]` or `[N, C, d1, ...]`; `ignore_index` does not apply; the mean
+    /// divides by the number of samples, N·d1·…).
     ///
     /// # Panics
     ///
-    /// If the logits are not 2-D, `targets` has another shape, the weight is not `[C]` or
-    /// ε is outside `[0, 1]`.
+    /// If the logits are 0-d, `targets` has another shape, the weight is not `[C]` or ε
+    /// is outside `[0, 1]`.
     #[track_caller]
     pub fn forward_probs(&self, logits: &Var<T>, targets: &Tensor<T>) -> Var<T> {
-        let per_row = logits.cross_entropy(
-            CrossEntropyTarget::Probs(targets),
+        let layout = ClassLayout::of("CrossEntropyLoss", &logits.shape());
+        let targets = layout.prob_rows("CrossEntropyLoss", targets);
+        let per_row = layout.rows_of(logits).cross_entropy(
+            CrossEntropyTarget::Probs(&targets),
             self.weight.as_ref(),
             T::from_f64(self.label_smoothing),
         );
-        super::reduce(per_row, self.reduction)
+        match self.reduction {
+            Reduction::None => layout.unflatten(per_row),
+            reduction => super::reduce(per_row, reduction),
+        }
     }
 }

@@ -3,10 +3,11 @@
 use backprop_autograd::Var;
 use backprop_tensor::{Float, Tensor};
 
-use super::Reduction;
+use super::{ClassLayout, Reduction};
 
 /// Negative log-likelihood of class indices under log-probabilities `[N, C]` (PyTorch's
-/// `nn.NLLLoss`; feed it `log_softmax` outputs, or use [`CrossEntropyLoss`] on logits):
+/// `nn.NLLLoss`; feed it `log_softmax` outputs, or use [`CrossEntropyLoss`] on logits;
+/// `[C]` and `[N, C, d1, ...]` inputs work as in PyTorch, see [`forward`](NLLLoss::forward)):
 ///
 /// loss_n = -w_{y_n} · input_{n, y_n}, 0 for rows whose class is `ignore_index`;
 /// [`Reduction::Mean`] divides the sum by Σ_n w_{y_n} over the rows not ignored.
@@ -64,25 +65,23 @@ impl<T: Float> NLLLoss<T> {
         self
     }
 
-    /// The loss of log-probabilities `input` `[N, C]` against class indices `targets` `[N]`.
+    /// The loss of log-probabilities `input` against class indices `targets`: `[N, C]`
+    /// with targets `[N]`, one sample `[C]` with a 0-d target, or `[N, C, d1, ..., dk]`
+    /// with targets `[N, d1, ..., dk]` (as PyTorch; [`Reduction::None`] returns the
+    /// targets' shape).
+    ///
+    /// With [`Reduction::Mean`], no rows left (an empty batch, or every target ignored)
+    /// give NaN and a zero gradient, as in PyTorch.
     ///
     /// # Panics
     ///
-    /// If `input` is not 2-D, `targets` is not `[N]`, a class is `>= C` (and not ignored)
-    /// or the weight is not `[C]`.
+    /// If `input` is 0-d, `targets` does not have the shape above, a class is `>= C` (and
+    /// not ignored) or the weight is not `[C]`.
     #[track_caller]
     pub fn forward(&self, input: &Var<T>, targets: &Tensor<usize>) -> Var<T> {
-        let shape = input.shape();
-        assert!(
-            shape.len() == 2,
-            "NLLLoss: input must be [N, C], got shape {shape:?}"
-        );
-        let (n, c) = (shape[0], shape[1]);
-        assert!(
-            targets.shape() == [n],
-            "NLLLoss: input {shape:?} needs targets of shape [{n}], got {:?}",
-            targets.shape()
-        );
+        let layout = ClassLayout::of("NLLLoss", &input.shape());
+        let targets = layout.index_rows("NLLLoss", targets);
+        let (n, c) = (layout.rows, layout.classes);
         let w: Vec<T> = match &self.weight {
             Some(w) => {
                 assert!(
@@ -94,32 +93,43 @@ impl<T: Float> NLLLoss<T> {
             }
             None => vec![T::one(); c],
         };
-        // Pick input[n, y_n] with gather (ignored rows pick column 0 and get weight 0), then
-        // scale each pick by -w_{y_n}: the gradient is -w_{y_n} at (n, y_n) and 0 elsewhere.
+        // Pick input[n, y_n] of the rows not ignored with gather and scale each pick by
+        // -w_{y_n}: the gradient is -w_{y_n} at (n, y_n) and 0 elsewhere. Ignored rows
+        // are left out of the graph (not multiplied by 0), so a mean over no rows is
+        // 0 · (1/0) = NaN in value while its gradient stays 0, as PyTorch's.
+        let mut kept = Vec::with_capacity(n);
         let mut index = Vec::with_capacity(n);
         let mut scale = Vec::with_capacity(n);
         let mut denom = T::zero();
         for (row, &y) in targets.to_vec().iter().enumerate() {
             if Some(y) == self.ignore_index {
-                index.push(0);
-                scale.push(T::zero());
                 continue;
             }
             assert!(
                 y < c,
                 "NLLLoss: target {y} of row {row} is out of range for {c} classes"
             );
+            kept.push(row);
             index.push(y);
             scale.push(-w[y]);
             denom += w[y];
         }
-        let index = Tensor::from_vec(index, &[n, 1]).expect("n indices");
-        let scale = Tensor::from_vec(scale, &[n]).expect("n weights");
-        let per_row = input.gather(1, &index).reshape(&[n]).mul(&Var::new(scale));
+        let k = kept.len();
+        let rows = layout.rows_of(input);
+        let rows = if k == n {
+            rows
+        } else {
+            rows.index_select(0, &kept)
+        };
+        let index = Tensor::from_vec(index, &[k, 1]).expect("k indices");
+        let scale = Tensor::from_vec(scale, &[k]).expect("k weights");
+        let per_kept = rows.gather(1, &index).reshape(&[k]).mul(&Var::new(scale));
         match self.reduction {
-            Reduction::None => per_row,
-            Reduction::Sum => per_row.sum(),
-            Reduction::Mean => per_row.sum().mul_scalar(T::one() / denom),
+            Reduction::None if k == n => layout.unflatten(per_kept),
+            // Ignored rows get loss 0.
+            Reduction::None => layout.unflatten(Var::index_add(&[n], 0, &kept, &per_kept)),
+            Reduction::Sum => per_kept.sum(),
+            Reduction::Mean => per_kept.sum().mul_scalar(T::one() / denom),
         }
     }
 }

@@ -21,7 +21,7 @@ fn unary_ops_match_scalar_loops<T: Float>() {
     type Op<T> = (&'static str, fn(&Tensor<T>) -> Tensor<T>, fn(T) -> T);
     let ops: [Op<T>; 8] = [
         ("relu", Tensor::relu, |x| {
-            if x > T::zero() { x } else { T::zero() }
+            if x <= T::zero() { T::zero() } else { x }
         }),
         ("neg", Tensor::neg, |x| -x),
         ("abs", Tensor::abs, |x| x.abs()),
