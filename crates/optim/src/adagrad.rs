@@ -193,10 +193,8 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
             let weight_decay = T::from_f64(c.weight_decay);
             let eps = T::from_f64(c.eps);
             for (pi, p) in group.params.iter().enumerate() {
-                p.with_grad(|grad| {
-                    let Some(grad) = grad else { return };
-                    let mut param = p.data_mut();
-                    check_grad_shape("Adagrad", gi, pi, &param, grad);
+                p.with_grad_and_data_mut(|grad, param| {
+                    check_grad_shape("Adagrad", gi, pi, param, grad);
                     // A parameter added to a group after construction gets its state here.
                     let state = self
                         .core

@@ -212,10 +212,8 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
             let neg_lr = T::from_f64(-c.lr);
             let minus_one = -T::one();
             for (pi, p) in group.params.iter().enumerate() {
-                p.with_grad(|grad| {
-                    let Some(grad) = grad else { return };
-                    let mut param = p.data_mut();
-                    check_grad_shape("RMSprop", gi, pi, &param, grad);
+                p.with_grad_and_data_mut(|grad, param| {
+                    check_grad_shape("RMSprop", gi, pi, param, grad);
                     let state = self
                         .core
                         .state

@@ -216,10 +216,8 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
             let momentum = T::from_f64(c.momentum);
             let one_minus_dampening = T::from_f64(1.0 - c.dampening);
             for (pi, p) in group.params.iter().enumerate() {
-                p.with_grad(|grad| {
-                    let Some(grad) = grad else { return };
-                    let mut param = p.data_mut();
-                    check_grad_shape("SGD", gi, pi, &param, grad);
+                p.with_grad_and_data_mut(|grad, param| {
+                    check_grad_shape("SGD", gi, pi, param, grad);
                     // The effective gradient before momentum: maximize, then weight decay.
                     let direction = |g: T, p: T| {
                         let g = if c.maximize { -g } else { g };
