@@ -181,6 +181,114 @@ impl<T: Float> Softplus<T> {
 }
 
 activation! {
+    /// SiLU (swish) `x·σ(x)` elementwise (PyTorch's `nn.SiLU`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_autograd::Var;
+    /// use backprop_nn::{Module, SiLU};
+    /// use backprop_tensor::Tensor;
+    /// let x = Var::new(Tensor::from_vec(vec![0.0f64, 1.0], &[2]).unwrap());
+    /// let y = SiLU::new().forward(&x).value().to_vec();
+    /// assert_eq!(y[0], 0.0);
+    /// assert!((y[1] - 1.0 / (1.0 + (-1.0f64).exp())).abs() < 1e-15);
+    /// ```
+    SiLU {} |self, x| x.silu()
+}
+
+activation! {
+    /// ELU: `x` for x > 0 and `alpha·(eˣ - 1)` otherwise (PyTorch's `nn.ELU`, default
+    /// `alpha` 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_autograd::Var;
+    /// use backprop_nn::{ELU, Module};
+    /// use backprop_tensor::Tensor;
+    /// let x = Var::new(Tensor::from_vec(vec![-1.0f64, 2.0], &[2]).unwrap());
+    /// let y = ELU::with_alpha(0.5).forward(&x).value().to_vec();
+    /// assert_eq!(y, vec![0.5 * (-1.0f64).exp_m1(), 2.0]);
+    /// ```
+    ELU { alpha: f64 } |self, x| x.elu(T::from_f64(self.alpha))
+}
+
+impl<T: Float> ELU<T> {
+    /// `alpha` 1, PyTorch's default.
+    pub fn new() -> Self {
+        Self::with_alpha(1.0)
+    }
+
+    /// The given `alpha`.
+    pub fn with_alpha(alpha: f64) -> Self {
+        ELU {
+            alpha,
+            ..Self::default()
+        }
+    }
+
+    /// The scale of the negative part.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+}
+
+activation! {
+    /// `min(max(x, min_val), max_val)` elementwise (PyTorch's `nn.Hardtanh`, defaults -1
+    /// and 1); [`Hardtanh::relu6`] is PyTorch's `nn.ReLU6`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_autograd::Var;
+    /// use backprop_nn::{Hardtanh, Module};
+    /// use backprop_tensor::Tensor;
+    /// let x = Var::new(Tensor::from_vec(vec![-3.0f32, 0.5, 9.0], &[3]).unwrap());
+    /// assert_eq!(Hardtanh::new().forward(&x).value().to_vec(), vec![-1.0, 0.5, 1.0]);
+    /// assert_eq!(Hardtanh::relu6().forward(&x).value().to_vec(), vec![0.0, 0.5, 6.0]);
+    /// ```
+    Hardtanh { min_val: f64, max_val: f64 } |self, x| {
+        x.hardtanh(T::from_f64(self.min_val), T::from_f64(self.max_val))
+    }
+}
+
+impl<T: Float> Hardtanh<T> {
+    /// Bounds -1 and 1, PyTorch's defaults.
+    pub fn new() -> Self {
+        Self::with_bounds(-1.0, 1.0)
+    }
+
+    /// Bounds 0 and 6: PyTorch's `nn.ReLU6`.
+    pub fn relu6() -> Self {
+        Self::with_bounds(0.0, 6.0)
+    }
+
+    /// The given bounds.
+    ///
+    /// # Panics
+    ///
+    /// If `min_val > max_val`.
+    #[track_caller]
+    pub fn with_bounds(min_val: f64, max_val: f64) -> Self {
+        assert!(
+            min_val <= max_val,
+            "Hardtanh: min_val {min_val} is above max_val {max_val}"
+        );
+        Hardtanh {
+            min_val,
+            max_val,
+            ..Self::default()
+        }
+    }
+
+    /// The lower and upper bounds.
+    pub fn bounds(&self) -> (f64, f64) {
+        (self.min_val, self.max_val)
+    }
+}
+
+activation! {
     /// Softmax along `axis` (PyTorch's `nn.Softmax(dim)`): each slice along the axis is
     /// mapped to probabilities, computed without overflow.
     ///
@@ -226,7 +334,7 @@ macro_rules! plain_constructor {
     )*};
 }
 
-plain_constructor!(Sigmoid, Tanh);
+plain_constructor!(Sigmoid, Tanh, SiLU);
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,9 @@ mod flatten;
 mod linear;
 mod sequential;
 
-pub use activation::{GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh};
+pub use activation::{
+    ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Softplus, Tanh,
+};
 pub use dropout::Dropout;
 pub use flatten::{Flatten, Identity};
 pub use linear::Linear;
