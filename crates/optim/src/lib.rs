@@ -12,7 +12,8 @@
 //!   the multiply-adds of `lerp`, `addcmul` and `add(alpha=)`: an ulp here and there); each
 //!   parameter is updated in one pass over its elements without temporary tensors.
 //! - Schedulers ([`StepLr`], [`MultiStepLr`], [`ExponentialLr`], [`CosineAnnealingLr`],
-//!   [`LinearLr`], [`ReduceLrOnPlateau`]) write new rates into an optimizer's groups.
+//!   [`LinearLr`], [`ConstantLr`], [`PolynomialLr`], [`ReduceLrOnPlateau`]) write new rates
+//!   into an optimizer's groups.
 //! - [`clip_grad_norm`] (and [`clip_grad_norm_checked`], which refuses a non-finite norm) and
 //!   [`clip_grad_value`] rescale or clamp gradients before a step.
 //!
@@ -56,8 +57,8 @@ pub use error::OptimError;
 pub use optimizer::{GroupOptions, Optimizer, ParamGroup};
 pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use scheduler::{
-    CosineAnnealingLr, ExponentialLr, LinearLr, LrScheduler, MultiStepLr, PlateauConfig,
-    PlateauMode, ReduceLrOnPlateau, StepLr, ThresholdMode,
+    ConstantLr, CosineAnnealingLr, ExponentialLr, LinearLr, LrScheduler, MultiStepLr,
+    PlateauConfig, PlateauMode, PolynomialLr, ReduceLrOnPlateau, StepLr, ThresholdMode,
 };
 pub use sgd::{Sgd, SgdConfig};
 pub use state::{

@@ -279,3 +279,94 @@ fn zero_grad_in_place_keeps_stepping_with_zero_gradients() {
     };
     assert_eq!(s.step, 2);
 }
+
+/// The rates of an SGD optimizer (lr 0.05) over `steps` scheduler steps, starting with the
+/// rate after construction.
+fn trajectory(
+    steps: usize,
+    build: impl FnOnce(
+        &mut backprop_optim::Sgd<f64>,
+    ) -> Vec<Box<dyn FnMut(&mut backprop_optim::Sgd<f64>)>>,
+) -> Vec<f64> {
+    use backprop_optim::{Optimizer, Sgd, SgdConfig};
+    let w = backprop_autograd::Var::parameter(backprop_tensor::Tensor::<f64>::zeros(&[1]));
+    let mut opt = Sgd::new(
+        vec![w],
+        SgdConfig {
+            lr: 0.05,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut steppers = build(&mut opt);
+    let mut lrs = vec![opt.lr()];
+    for _ in 0..steps {
+        for s in &mut steppers {
+            s(&mut opt);
+        }
+        lrs.push(opt.lr());
+    }
+    lrs
+}
+
+/// ConstantLR and PolynomialLR, alone and chained, against PyTorch 2.15's rates (printed
+/// by `torch.optim.lr_scheduler.ConstantLR(opt, factor=0.3, total_iters=4)`,
+/// `PolynomialLR(opt, total_iters=6, power=0.7)`, and `ConstantLR(factor=0.5,
+/// total_iters=3)` followed by `PolynomialLR(total_iters=5, power=2.0)` on the same SGD
+/// optimizer with lr 0.05), bit for bit.
+#[test]
+fn constant_and_polynomial_schedules_match_pytorch() {
+    use backprop_optim::{ConstantLr, LrScheduler, PolynomialLr};
+    let constant = trajectory(8, |opt| {
+        let mut s = ConstantLr::new(opt, 0.3, 4).unwrap();
+        vec![Box::new(move |o: &mut _| s.step(o))]
+    });
+    assert_eq!(
+        constant,
+        [0.015, 0.015, 0.015, 0.015, 0.05, 0.05, 0.05, 0.05, 0.05]
+    );
+    let poly = trajectory(8, |opt| {
+        let mut s = PolynomialLr::new(opt, 6, 0.7).unwrap();
+        vec![Box::new(move |o: &mut _| s.step(o))]
+    });
+    assert_eq!(
+        poly,
+        [
+            0.05,
+            0.044009165351635765,
+            0.037644897848561856,
+            0.030778610333622912,
+            0.023173152838598495,
+            0.014264748828414211,
+            0.0,
+            0.0,
+            0.0
+        ]
+    );
+    let chain = trajectory(7, |opt| {
+        let mut a = ConstantLr::new(opt, 0.5, 3).unwrap();
+        let mut b = PolynomialLr::new(opt, 5, 2.0).unwrap();
+        vec![
+            Box::new(move |o: &mut _| a.step(o)),
+            Box::new(move |o: &mut _| b.step(o)),
+        ]
+    });
+    assert_eq!(
+        chain,
+        [
+            0.025,
+            0.016000000000000004,
+            0.009000000000000001,
+            0.008000000000000002,
+            0.0019999999999999996,
+            0.0,
+            0.0,
+            0.0
+        ]
+    );
+    let w = backprop_autograd::Var::parameter(backprop_tensor::Tensor::<f64>::zeros(&[1]));
+    let mut opt = backprop_optim::Sgd::new(vec![w], Default::default()).unwrap();
+    assert!(ConstantLr::new(&mut opt, 0.0, 3).is_err());
+    assert!(ConstantLr::new(&mut opt, 1.5, 3).is_err());
+    assert!(PolynomialLr::new(&mut opt, 0, 1.0).is_err());
+}

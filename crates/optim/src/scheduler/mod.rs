@@ -30,16 +30,20 @@
 //! assert_eq!(lrs, vec![1.0, 1.0, 0.5, 0.5, 0.25]);
 //! ```
 
+mod constant;
 mod cosine;
 mod exponential;
 mod linear;
 mod plateau;
+mod polynomial;
 mod step;
 
+pub use constant::ConstantLr;
 pub use cosine::CosineAnnealingLr;
 pub use exponential::ExponentialLr;
 pub use linear::LinearLr;
 pub use plateau::{PlateauConfig, PlateauMode, ReduceLrOnPlateau, ThresholdMode};
+pub use polynomial::PolynomialLr;
 pub use step::{MultiStepLr, StepLr};
 
 use backprop_tensor::Float;
