@@ -1,7 +1,6 @@
 //! NumPy/PyTorch broadcasting rules.
 
 use ndarray::{ArrayD, Axis, IxDyn};
-use std::mem::ManuallyDrop;
 
 use crate::shape::same_shape;
 use crate::{Float, Tensor};
@@ -76,9 +75,7 @@ impl<T: Clone> Tensor<T> {
                 shape
             )
         });
-        Tensor {
-            data: ManuallyDrop::new(view.to_owned()),
-        }
+        Tensor::from_array(view.to_owned())
     }
 }
 
@@ -125,8 +122,6 @@ impl<T: Float> Tensor<T> {
                 data = data.sum_axis(Axis(i)).insert_axis(Axis(i));
             }
         }
-        Tensor {
-            data: ManuallyDrop::new(data),
-        }
+        Tensor::from_array(data)
     }
 }

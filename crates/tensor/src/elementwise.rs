@@ -1,7 +1,6 @@
 //! Elementwise arithmetic with broadcasting, scalar operands, unary math and comparisons.
 
 use ndarray::{ArrayD, IxDyn, Zip};
-use std::mem::ManuallyDrop;
 
 use crate::broadcast::broadcast_shape_or_panic;
 use crate::shape::same_shape;
@@ -85,7 +84,7 @@ macro_rules! binary_ops {
                 /// If the shapes cannot be broadcast together.
                 #[track_caller]
                 pub fn $name(&self, other: &Tensor<T>) -> Tensor<T> {
-                    Tensor { data: ManuallyDrop::new(zip_map(stringify!($name), &*self.data, &*other.data, |$x: T, $y: T| $body)) }
+                    Tensor::from_array(zip_map(stringify!($name), &*self.data, &*other.data, |$x: T, $y: T| $body))
                 }
             )*
         }
@@ -115,7 +114,7 @@ macro_rules! unary_ops {
             $(
                 $(#[$doc])*
                 pub fn $name(&self) -> Tensor<T> {
-                    Tensor { data: ManuallyDrop::new(map(&*self.data, |$x: T| $body)) }
+                    Tensor::from_array(map(&*self.data, |$x: T| $body))
                 }
             )*
         }
@@ -170,57 +169,45 @@ pub fn softplus<T: Float>(x: T) -> T {
 impl<T: Float> Tensor<T> {
     /// Elementwise `x^p` for a scalar exponent.
     pub fn powf(&self, p: T) -> Tensor<T> {
-        Tensor {
-            data: ManuallyDrop::new(map(&*self.data, |x| x.powf(p))),
-        }
+        Tensor::from_array(map(&*self.data, |x| x.powf(p)))
     }
 
     /// Elementwise clamp into `[min, max]`; `None` leaves that side open.
     pub fn clamp(&self, min: Option<T>, max: Option<T>) -> Tensor<T> {
-        Tensor {
-            data: ManuallyDrop::new(map(&*self.data, |mut x| {
-                if let Some(lo) = min {
-                    if x < lo {
-                        x = lo;
-                    }
+        Tensor::from_array(map(&*self.data, |mut x| {
+            if let Some(lo) = min {
+                if x < lo {
+                    x = lo;
                 }
-                if let Some(hi) = max {
-                    if x > hi {
-                        x = hi;
-                    }
+            }
+            if let Some(hi) = max {
+                if x > hi {
+                    x = hi;
                 }
-                x
-            })),
-        }
+            }
+            x
+        }))
     }
 
     /// Elementwise `x + s`.
     pub fn add_scalar(&self, s: T) -> Tensor<T> {
-        Tensor {
-            data: ManuallyDrop::new(map(&*self.data, |x| x + s)),
-        }
+        Tensor::from_array(map(&*self.data, |x| x + s))
     }
 
     /// Elementwise `x * s`.
     pub fn mul_scalar(&self, s: T) -> Tensor<T> {
-        Tensor {
-            data: ManuallyDrop::new(map(&*self.data, |x| x * s)),
-        }
+        Tensor::from_array(map(&*self.data, |x| x * s))
     }
 
     /// Applies any function elementwise.
     pub fn map(&self, f: impl Fn(T) -> T) -> Tensor<T> {
-        Tensor {
-            data: ManuallyDrop::new(map(&*self.data, f)),
-        }
+        Tensor::from_array(map(&*self.data, f))
     }
 
     /// Applies any function to pairs of elements, broadcasting; panics naming `op`.
     #[track_caller]
     pub fn zip_with(&self, other: &Tensor<T>, op: &str, f: impl Fn(T, T) -> T) -> Tensor<T> {
-        Tensor {
-            data: ManuallyDrop::new(zip_map(op, &*self.data, &*other.data, f)),
-        }
+        Tensor::from_array(zip_map(op, &*self.data, &*other.data, f))
     }
 
     /// In place: `self += alpha * other` (shapes must match exactly).
@@ -295,7 +282,7 @@ macro_rules! comparisons {
                 /// If the shapes cannot be broadcast together.
                 #[track_caller]
                 pub fn $name(&self, other: &Tensor<T>) -> Tensor<bool> {
-                    Tensor { data: ManuallyDrop::new(zip_map(stringify!($name), &*self.data, &*other.data, |x: T, y: T| x $op y)) }
+                    Tensor::from_array(zip_map(stringify!($name), &*self.data, &*other.data, |x: T, y: T| x $op y))
                 }
             )*
         }
@@ -341,30 +328,24 @@ impl<T: Float> Tensor<T> {
         let c = cond.data.broadcast(IxDyn(&shape)).expect("checked");
         let av = a.data.broadcast(IxDyn(&shape)).expect("checked");
         let bv = b.data.broadcast(IxDyn(&shape)).expect("checked");
-        Tensor {
-            data: ManuallyDrop::new(
-                Zip::from(&c)
-                    .and(&av)
-                    .and(&bv)
-                    .map_collect(|&c, &x, &y| if c { x } else { y }),
-            ),
-        }
+        Tensor::from_array(
+            Zip::from(&c)
+                .and(&av)
+                .and(&bv)
+                .map_collect(|&c, &x, &y| if c { x } else { y }),
+        )
     }
 }
 
 impl Tensor<bool> {
     /// The mask as 0/1 values of a float type.
     pub fn to_float<T: Float>(&self) -> Tensor<T> {
-        Tensor {
-            data: ManuallyDrop::new(map(&*self.data, |b| if b { T::one() } else { T::zero() })),
-        }
+        Tensor::from_array(map(&*self.data, |b| if b { T::one() } else { T::zero() }))
     }
 
     /// Elementwise logical not.
     pub fn not(&self) -> Tensor<bool> {
-        Tensor {
-            data: ManuallyDrop::new(map(&*self.data, |b| !b)),
-        }
+        Tensor::from_array(map(&*self.data, |b| !b))
     }
 }
 

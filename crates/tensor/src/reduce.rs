@@ -1,7 +1,6 @@
 //! Reductions over all elements or chosen axes: sum, mean, max, min, argmax, argmin, var.
 
 use ndarray::{ArrayD, Axis, IxDyn};
-use std::mem::ManuallyDrop;
 
 use crate::{Float, Tensor};
 
@@ -135,9 +134,7 @@ impl<T: Float> Tensor<T> {
         }
         let data = reduced.unwrap_or_else(|| (*self.data).clone());
         let shape = reduced_shape(self.shape(), &axes, keepdim);
-        Tensor {
-            data: ManuallyDrop::new(reshape_row_major(data, &shape)),
-        }
+        Tensor::from_array(reshape_row_major(data, &shape))
     }
 
     /// The sum of all elements, as a 0-d tensor.
@@ -394,9 +391,7 @@ impl<T: Float> Tensor<T> {
             best
         });
         let shape = reduced_shape(self.shape(), &[axis], keepdim);
-        Tensor {
-            data: ManuallyDrop::new(reshape_row_major(out, &shape)),
-        }
+        Tensor::from_array(reshape_row_major(out, &shape))
     }
 }
 

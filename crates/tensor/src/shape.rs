@@ -1,7 +1,6 @@
 //! Shape operations: reshape, permute, squeeze, concat, stack, narrow, index_select, gather.
 
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
-use std::mem::ManuallyDrop;
 
 use crate::tensor::array_from_vec;
 use crate::{Float, Tensor};
@@ -48,9 +47,7 @@ impl<T: Clone> Tensor<T> {
             n
         );
         let data = self.to_contiguous_vec();
-        Tensor {
-            data: ManuallyDrop::new(array_from_vec(data, shape)),
-        }
+        Tensor::from_array(array_from_vec(data, shape))
     }
 
     fn to_contiguous_vec(&self) -> Vec<T> {
@@ -78,9 +75,7 @@ impl<T: Clone> Tensor<T> {
             self.shape()
         );
         let view = self.data.view().permuted_axes(IxDyn(axes));
-        Tensor {
-            data: ManuallyDrop::new(view.as_standard_layout().into_owned()),
-        }
+        Tensor::from_array(view.as_standard_layout().into_owned())
     }
 
     /// Swaps two axes.
@@ -126,9 +121,7 @@ impl<T: Clone> Tensor<T> {
             self.shape(),
             self.shape()[axis]
         );
-        Tensor {
-            data: ManuallyDrop::new((*self.data).clone().remove_axis(Axis(axis))),
-        }
+        Tensor::from_array((*self.data).clone().remove_axis(Axis(axis)))
     }
 
     /// Inserts a new axis of extent 1 at position `axis` (`0..=ndim`).
@@ -143,9 +136,7 @@ impl<T: Clone> Tensor<T> {
             "unsqueeze: axis {axis} is out of range for a tensor of shape {:?}",
             self.shape()
         );
-        Tensor {
-            data: ManuallyDrop::new((*self.data).clone().insert_axis(Axis(axis))),
-        }
+        Tensor::from_array((*self.data).clone().insert_axis(Axis(axis)))
     }
 
     /// Joins tensors along an existing axis.
@@ -180,9 +171,7 @@ impl<T: Clone> Tensor<T> {
             );
         }
         let views: Vec<_> = tensors.iter().map(|t| t.data.view()).collect();
-        Tensor {
-            data: ManuallyDrop::new(ndarray::concatenate(Axis(axis), &views).expect("checked")),
-        }
+        Tensor::from_array(ndarray::concatenate(Axis(axis), &views).expect("checked"))
     }
 
     /// Joins tensors of the same shape along a new axis.
@@ -206,9 +195,7 @@ impl<T: Clone> Tensor<T> {
             );
         }
         let views: Vec<_> = tensors.iter().map(|t| t.data.view()).collect();
-        Tensor {
-            data: ManuallyDrop::new(ndarray::stack(Axis(axis), &views).expect("checked")),
-        }
+        Tensor::from_array(ndarray::stack(Axis(axis), &views).expect("checked"))
     }
 
     /// The slice `start..start + len` along `axis` (a copy).
@@ -225,13 +212,11 @@ impl<T: Clone> Tensor<T> {
             start + len,
             self.shape()
         );
-        Tensor {
-            data: ManuallyDrop::new(
-                self.data
-                    .slice_axis(Axis(axis), Slice::from(start..start + len))
-                    .to_owned(),
-            ),
-        }
+        Tensor::from_array(
+            self.data
+                .slice_axis(Axis(axis), Slice::from(start..start + len))
+                .to_owned(),
+        )
     }
 
     /// The entries at `indices` along `axis` (like `torch.index_select`).
@@ -257,9 +242,7 @@ impl<T: Clone> Tensor<T> {
                 self.shape()
             );
         }
-        Tensor {
-            data: ManuallyDrop::new(self.data.select(Axis(axis), indices)),
-        }
+        Tensor::from_array(self.data.select(Axis(axis), indices))
     }
 
     /// Gathers values along `axis` (like `torch.gather`): `out[i][j] = self[index[i][j]][j]`
@@ -297,11 +280,7 @@ impl<T: Clone> Tensor<T> {
             pos[axis] = i;
             out.push(self.data[IxDyn(&pos)].clone());
         }
-        Tensor {
-            data: ManuallyDrop::new(
-                ArrayD::from_shape_vec(IxDyn(index.shape()), out).expect("index shape"),
-            ),
-        }
+        Tensor::from_array(ArrayD::from_shape_vec(IxDyn(index.shape()), out).expect("index shape"))
     }
 }
 
@@ -354,9 +333,7 @@ impl<T: Float> Tensor<T> {
             pos[axis] = i;
             out[IxDyn(&pos)] += v;
         }
-        Tensor {
-            data: ManuallyDrop::new(out),
-        }
+        Tensor::from_array(out)
     }
 
     /// The adjoint of [`index_select`](Tensor::index_select): a zero tensor of `shape` into
@@ -389,9 +366,7 @@ impl<T: Float> Tensor<T> {
             let mut dst = out.index_axis_mut(Axis(axis), i);
             dst += &src.data.index_axis(Axis(axis), k);
         }
-        Tensor {
-            data: ManuallyDrop::new(out),
-        }
+        Tensor::from_array(out)
     }
 
     /// Pads `self` with zeros into `shape`, placing it at `start` along `axis`: the adjoint of
@@ -401,9 +376,7 @@ impl<T: Float> Tensor<T> {
         let mut out = ArrayD::<T>::zeros(IxDyn(shape));
         out.slice_axis_mut(Axis(axis), Slice::from(start..start + self.shape()[axis]))
             .assign(&*self.data);
-        Tensor {
-            data: ManuallyDrop::new(out),
-        }
+        Tensor::from_array(out)
     }
 }
 

@@ -184,17 +184,13 @@ impl<T: Clone> Tensor<T> {
             });
         }
         let array = try_array_from_vec(data, shape).map_err(|_| too_large())?;
-        Ok(Tensor {
-            data: ManuallyDrop::new(array),
-        })
+        Ok(Tensor::from_array(array))
     }
 
     /// A tensor of `shape` with every element equal to `value`.
     #[track_caller]
     pub fn full(shape: &[usize], value: T) -> Self {
-        Tensor {
-            data: ManuallyDrop::new(array_from_vec(filled(shape, value), shape)),
-        }
+        Tensor::from_array(array_from_vec(filled(shape, value), shape))
     }
 
     /// The elements in row-major order.
@@ -226,9 +222,7 @@ impl<T: Clone> Tensor<T> {
         if self.data.is_standard_layout() {
             self.clone()
         } else {
-            Tensor {
-                data: ManuallyDrop::new(self.data.as_standard_layout().into_owned()),
-            }
+            Tensor::from_array(self.data.as_standard_layout().into_owned())
         }
     }
 }
@@ -256,9 +250,7 @@ impl<T: Float> Tensor<T> {
 
     /// A zero-dimensional tensor holding one value.
     pub fn scalar(value: T) -> Self {
-        Tensor {
-            data: ManuallyDrop::new(array_from_vec(vec![value], &[])),
-        }
+        Tensor::from_array(array_from_vec(vec![value], &[]))
     }
 
     /// A tensor of zeros with the shape of `self`.
@@ -291,9 +283,7 @@ impl<T: Float> Tensor<T> {
         );
         let n = ((end - start) / step).ceil().as_f64().max(0.0) as usize;
         let v: Vec<T> = (0..n).map(|i| start + step * T::from_usize(i)).collect();
-        Tensor {
-            data: ManuallyDrop::new(array_from_vec(v, &[n])),
-        }
+        Tensor::from_array(array_from_vec(v, &[n]))
     }
 
     /// `n` evenly spaced values from `start` to `end` inclusive.
@@ -306,9 +296,7 @@ impl<T: Float> Tensor<T> {
                 (0..n).map(|i| start + step * T::from_usize(i)).collect()
             }
         };
-        Tensor {
-            data: ManuallyDrop::new(array_from_vec(v, &[n])),
-        }
+        Tensor::from_array(array_from_vec(v, &[n]))
     }
 
     /// The `n × n` identity matrix.
@@ -344,9 +332,7 @@ impl<T: Float> Tensor<T> {
         let n: usize = shape.iter().product();
         let r = rng.inner_mut();
         let v: Vec<T> = (0..n).map(|_| T::sample_uniform(r, low, high)).collect();
-        Tensor {
-            data: ManuallyDrop::new(array_from_vec(v, shape)),
-        }
+        Tensor::from_array(array_from_vec(v, shape))
     }
 
     /// Samples of N(mean, std²).
@@ -356,16 +342,12 @@ impl<T: Float> Tensor<T> {
         let v: Vec<T> = (0..n)
             .map(|_| mean + std * T::sample_standard_normal(r))
             .collect();
-        Tensor {
-            data: ManuallyDrop::new(array_from_vec(v, shape)),
-        }
+        Tensor::from_array(array_from_vec(v, shape))
     }
 
     /// Converts every element to another float type.
     pub fn cast<U: Float>(&self) -> Tensor<U> {
-        Tensor {
-            data: ManuallyDrop::new(self.data.mapv(|x| U::from_f64(x.as_f64()))),
-        }
+        Tensor::from_array(self.data.mapv(|x| U::from_f64(x.as_f64())))
     }
 
     /// True when every element is finite (no NaN or ±Inf).
@@ -401,9 +383,7 @@ impl<T: std::fmt::Display> std::fmt::Display for Tensor<T> {
 
 impl<T> From<ArrayD<T>> for Tensor<T> {
     fn from(data: ArrayD<T>) -> Self {
-        Tensor {
-            data: ManuallyDrop::new(data),
-        }
+        Tensor::from_array(data)
     }
 }
 

@@ -39,7 +39,6 @@
 #![allow(unsafe_code)]
 
 use crate::{Float, Tensor};
-use std::mem::ManuallyDrop;
 
 /// 1.5·2²³: adding it to |v| < 2²² rounds v to an integer (round half to even) held in the
 /// low mantissa bits.
@@ -230,9 +229,7 @@ pub(crate) fn ln_f32_in_place(x: &mut [f32]) {
 fn apply<T: Float>(t: &Tensor<T>, kernel: fn(&mut [T])) -> Tensor<T> {
     let mut data = t.data.as_standard_layout().into_owned();
     kernel(data.as_slice_mut().expect("standard layout"));
-    Tensor {
-        data: ManuallyDrop::new(data),
-    }
+    Tensor::from_array(data)
 }
 
 impl<T: Float> Tensor<T> {

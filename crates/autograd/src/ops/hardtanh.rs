@@ -37,16 +37,8 @@ impl<T: Float> Var<T> {
             min_val <= max_val,
             "hardtanh: min_val {min_val:?} is above max_val {max_val:?}"
         );
-        let y = self.data().map(|x| {
-            // Comparisons (not f::clamp), so that NaN passes through.
-            if x < min_val {
-                min_val
-            } else if x > max_val {
-                max_val
-            } else {
-                x
-            }
-        });
+        // Tensor::clamp compares, so NaN passes through.
+        let y = self.data().clamp(Some(min_val), Some(max_val));
         Var::from_unary_op("hardtanh", y, self, HardtanhBackward(min_val, max_val))
     }
 }
