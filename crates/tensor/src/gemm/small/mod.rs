@@ -95,6 +95,13 @@ struct Product<T> {
     c: *mut T,
     crs: isize,
     ccs: isize,
+    /// How many elements from `c` a full-width vector store may write when the kernel
+    /// computes the rows in increasing order in one pass over the columns: `m·n` when `C`
+    /// is one row-major block (`crs = n`, `ccs = 1`), else 0. The lanes such a store writes
+    /// past the end of a row land on later rows, which the kernel writes afterwards, so a
+    /// masked store (several times slower on Intel cores, and never forwarded to the next
+    /// op's loads) is needed only where a store would reach past the end of `C`.
+    spill_end: usize,
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -114,6 +121,7 @@ impl<T> Product<T> {
             c: self.c.cast(),
             crs: self.crs,
             ccs: self.ccs,
+            spill_end: self.spill_end,
         }
     }
 }
@@ -170,6 +178,11 @@ fn direct<T: Float>(
         c: c.as_mut_ptr(),
         crs: c.strides()[0],
         ccs,
+        spill_end: if ccs == 1 && c.strides()[0] == n as isize {
+            m * n
+        } else {
+            0
+        },
     };
     if TypeId::of::<T>() == TypeId::of::<f32>() {
         // SAFETY: `T` is `f32`, so the casts keep the pointers' meaning. `a` and `c` come

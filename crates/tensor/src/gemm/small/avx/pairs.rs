@@ -14,10 +14,10 @@ use std::arch::x86_64::{
     __m128, __m128d, __m128i, __m256, __m256d, _mm_castsi128_pd, _mm_castsi128_ps, _mm_loadu_pd,
     _mm_loadu_ps, _mm_loadu_si128, _mm_mask_i32gather_pd, _mm_mask_i32gather_ps, _mm_maskload_pd,
     _mm_maskload_ps, _mm_maskstore_pd, _mm_maskstore_ps, _mm_mullo_epi32, _mm_set1_epi32,
-    _mm_set1_pd, _mm_set1_ps, _mm_setr_epi32, _mm_setzero_pd, _mm_setzero_ps,
-    _mm256_castpd256_pd128, _mm256_castps256_ps128, _mm256_extractf128_pd, _mm256_extractf128_ps,
-    _mm256_fmadd_pd, _mm256_fmadd_ps, _mm256_permute_pd, _mm256_permute_ps, _mm256_set_m128,
-    _mm256_set_m128d, _mm256_setzero_pd, _mm256_setzero_ps,
+    _mm_set1_pd, _mm_set1_ps, _mm_setr_epi32, _mm_setzero_pd, _mm_setzero_ps, _mm_storeu_pd,
+    _mm_storeu_ps, _mm256_castpd256_pd128, _mm256_castps256_ps128, _mm256_extractf128_pd,
+    _mm256_extractf128_ps, _mm256_fmadd_pd, _mm256_fmadd_ps, _mm256_permute_pd, _mm256_permute_ps,
+    _mm256_set_m128, _mm256_set_m128d, _mm256_setzero_pd, _mm256_setzero_ps,
 };
 
 use super::super::Product;
@@ -158,7 +158,7 @@ fn halves_f64(v: __m256d) -> (__m128d, __m128d) {
 macro_rules! pairs {
     ($name:ident, $step:ident, $t:ty, $vec:ty, $half:expr, $half_mask:ident, $zero:ident,
      $fmadd:ident, $splat:ident, $load_pair:ident, $spread_pair:ident, $halves:ident,
-     $maskload:ident, $maskstore:ident, $gather_half:ident, $join:ident) => {
+     $maskload:ident, $maskstore:ident, $storeu:ident, $gather_half:ident, $join:ident) => {
         /// `C = A·B` for `k = K`, `2n <= lanes`, `A` and `C` with unit column strides.
         ///
         /// # Safety
@@ -169,6 +169,13 @@ macro_rules! pairs {
         #[target_feature(enable = "avx2,fma")]
         pub(super) unsafe fn $name<const K: usize>(p: &Product<$t>) {
             let mask = $half_mask(p.n);
+            // A half stores full width when it ends at most `limit` elements from `C`'s start
+            // (see `Product::spill_end`: the pairs are written in increasing rows).
+            let limit = if p.n == $half {
+                usize::MAX
+            } else {
+                p.spill_end
+            };
             // SAFETY: rows below K = k and columns below n of `B`; rows below m of `A`
             // and `C` (a lone last row reads its own row twice).
             unsafe {
@@ -187,22 +194,23 @@ macro_rules! pairs {
                 let mut i0 = 0;
                 // Counted loops: cheaper to step than comparisons of `i0 + 2` with `m`.
                 for _ in 0..p.m / (2 * PAIRS) {
-                    $step::<K, PAIRS>(p, y, i0, p.ars, mask, true);
+                    $step::<K, PAIRS>(p, y, i0, p.ars, mask, true, limit);
                     i0 += 2 * PAIRS;
                 }
                 for _ in 0..p.m % (2 * PAIRS) / 2 {
-                    $step::<K, 1>(p, y, i0, p.ars, mask, true);
+                    $step::<K, 1>(p, y, i0, p.ars, mask, true, limit);
                     i0 += 2;
                 }
                 if i0 < p.m {
-                    $step::<K, 1>(p, y, i0, 0, mask, false);
+                    $step::<K, 1>(p, y, i0, 0, mask, false, limit);
                 }
             }
         }
 
         /// `P` pairs of rows from `i0`: rows `i0 + 2s` and `i0 + 2s + second` of `A` (so
         /// `second = 0` computes one row twice), stored to the first of each pair and, when
-        /// `store_second`, to the next row of `C`.
+        /// `store_second`, to the next row of `C`; a half whose store ends at most `limit`
+        /// elements from `C`'s start is stored full width.
         ///
         /// # Safety
         ///
@@ -217,6 +225,7 @@ macro_rules! pairs {
             second: isize,
             mask: __m128i,
             store_second: bool,
+            limit: usize,
         ) {
             // SAFETY: the caller's contract; whole runs of `$half` elements are loaded only
             // up to column K of each row.
@@ -246,9 +255,18 @@ macro_rules! pairs {
                 for (s, &sum) in acc.iter().enumerate() {
                     let c = c.offset(2 * s as isize * p.crs);
                     let (lo, hi) = $halves(sum);
-                    $maskstore(c, mask, lo);
+                    let row = i0 + 2 * s;
+                    if row * p.n + $half <= limit {
+                        $storeu(c, lo);
+                    } else {
+                        $maskstore(c, mask, lo);
+                    }
                     if store_second {
-                        $maskstore(c.offset(p.crs), mask, hi);
+                        if (row + 1) * p.n + $half <= limit {
+                            $storeu(c.offset(p.crs), hi);
+                        } else {
+                            $maskstore(c.offset(p.crs), mask, hi);
+                        }
                     }
                 }
             }
@@ -271,6 +289,7 @@ pairs!(
     halves_f32,
     _mm_maskload_ps,
     _mm_maskstore_ps,
+    _mm_storeu_ps,
     gather_half_f32,
     _mm256_set_m128
 );
@@ -289,6 +308,7 @@ pairs!(
     halves_f64,
     _mm_maskload_pd,
     _mm_maskstore_pd,
+    _mm_storeu_pd,
     gather_half_f64,
     _mm256_set_m128d
 );
