@@ -79,6 +79,19 @@ fn store_limit<T>(p: &Product<T>, j0: usize, last: usize, lanes: usize) -> usize
     }
 }
 
+/// How many rows of `C`, from the first, store `width` elements from column `j0` full width
+/// within `limit` ([`store_limit`]): the rows `i` with `i·n + j0 + width <= limit`.
+pub(super) fn full_rows(limit: usize, j0: usize, n: usize, width: usize) -> usize {
+    if limit == usize::MAX {
+        usize::MAX
+    } else {
+        match limit.checked_sub(j0 + width) {
+            Some(room) if n > 0 => room / n + 1,
+            _ => 0,
+        }
+    }
+}
+
 macro_rules! kernel {
     ($name:ident, $pairs:ident, $block:ident, $step:ident, $stationary:ident, $stream:ident, $rows:ident, $t:ty, $vec:ty, $lanes:expr,
      $mask:ident, $zero:ident, $set1:ident, $fmadd:ident, $loadu:ident, $storeu:ident,
@@ -378,37 +391,45 @@ macro_rules! kernel {
             } else {
                 std::hint::black_box(y)
             };
+            let full = full_rows(limit, j0, p.n, NV * $lanes);
             let mut i0 = 0;
-            // SAFETY: rows i0..i0 + R <= m, then single rows below m.
+            // SAFETY: rows i0..i0 + R <= m, then single rows below m; full-width stores
+            // only in the rows `full_rows` allows.
             unsafe {
                 // A counted loop: cheaper to step than a comparison of `i0 + R` with `m`.
                 for _ in 0..p.m / R {
-                    $rows::<K, NV, R>(p, y, i0, j0, mask, limit);
+                    if i0 + R <= full {
+                        $rows::<K, NV, R, true>(p, y, i0, j0, mask);
+                    } else {
+                        $rows::<K, NV, R, false>(p, y, i0, j0, mask);
+                    }
                     i0 += R;
                 }
                 while i0 < p.m {
-                    $rows::<K, NV, 1>(p, y, i0, j0, mask, limit);
+                    if i0 < full {
+                        $rows::<K, NV, 1, true>(p, y, i0, j0, mask);
+                    } else {
+                        $rows::<K, NV, 1, false>(p, y, i0, j0, mask);
+                    }
                     i0 += 1;
                 }
             }
         }
 
         /// Rows `i0..i0 + R` of `C` at the `NV` vectors of columns from `j0`, the last one
-        /// `mask`ed unless its store ends at most `limit` elements from `C`'s start
-        /// ([`store_limit`]).
+        /// stored full width when `FULL`, else `mask`ed.
         ///
         /// # Safety
         ///
         /// As for the stationary kernel, with the rows inside `A` and `C`, and `y` valid.
         #[target_feature(enable = "avx2,fma")]
         #[inline]
-        unsafe fn $rows<const K: usize, const NV: usize, const R: usize>(
+        unsafe fn $rows<const K: usize, const NV: usize, const R: usize, const FULL: bool>(
             p: &Product<$t>,
             y: *const [[$vec; NV]; K],
             i0: usize,
             j0: usize,
             mask: __m256i,
-            limit: usize,
         ) {
             // SAFETY: rows i0..i0 + R < m of `A` (columns below K = k, unit stride) and of
             // `C` (the columns from j0, the last vector masked), by the caller's contract.
@@ -427,7 +448,7 @@ macro_rules! kernel {
                 for (r, sums) in acc.iter().enumerate() {
                     let c = c.offset(r as isize * p.crs);
                     for (v, &sum) in sums.iter().enumerate() {
-                        if v + 1 < NV || (i0 + r) * p.n + j0 + (v + 1) * $lanes <= limit {
+                        if v + 1 < NV || FULL {
                             $storeu(c.add(v * $lanes), sum);
                         } else {
                             $maskstore(c.add(v * $lanes), mask, sum);

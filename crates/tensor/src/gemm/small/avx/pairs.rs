@@ -21,6 +21,7 @@ use std::arch::x86_64::{
 };
 
 use super::super::Product;
+use super::full_rows;
 use super::lanes::{MASK_F32, MASK_F64};
 
 /// Pairs of rows per step (eight rows of `C`).
@@ -193,24 +194,36 @@ macro_rules! pairs {
                 let y = std::hint::black_box(&y as *const [$vec; K]);
                 let mut i0 = 0;
                 // Counted loops: cheaper to step than comparisons of `i0 + 2` with `m`.
+                let full = full_rows(limit, 0, p.n, $half);
                 for _ in 0..p.m / (2 * PAIRS) {
-                    $step::<K, PAIRS>(p, y, i0, p.ars, mask, true, limit);
+                    if i0 + 2 * PAIRS <= full {
+                        $step::<K, PAIRS, true>(p, y, i0, p.ars, mask, true);
+                    } else {
+                        $step::<K, PAIRS, false>(p, y, i0, p.ars, mask, true);
+                    }
                     i0 += 2 * PAIRS;
                 }
                 for _ in 0..p.m % (2 * PAIRS) / 2 {
-                    $step::<K, 1>(p, y, i0, p.ars, mask, true, limit);
+                    if i0 + 2 <= full {
+                        $step::<K, 1, true>(p, y, i0, p.ars, mask, true);
+                    } else {
+                        $step::<K, 1, false>(p, y, i0, p.ars, mask, true);
+                    }
                     i0 += 2;
                 }
                 if i0 < p.m {
-                    $step::<K, 1>(p, y, i0, 0, mask, false, limit);
+                    if i0 < full {
+                        $step::<K, 1, true>(p, y, i0, 0, mask, false);
+                    } else {
+                        $step::<K, 1, false>(p, y, i0, 0, mask, false);
+                    }
                 }
             }
         }
 
         /// `P` pairs of rows from `i0`: rows `i0 + 2s` and `i0 + 2s + second` of `A` (so
         /// `second = 0` computes one row twice), stored to the first of each pair and, when
-        /// `store_second`, to the next row of `C`; a half whose store ends at most `limit`
-        /// elements from `C`'s start is stored full width.
+        /// `store_second`, to the next row of `C`; full width when `FULL`, else masked.
         ///
         /// # Safety
         ///
@@ -218,14 +231,13 @@ macro_rules! pairs {
         /// `y` valid.
         #[target_feature(enable = "avx2,fma")]
         #[inline]
-        unsafe fn $step<const K: usize, const P: usize>(
+        unsafe fn $step<const K: usize, const P: usize, const FULL: bool>(
             p: &Product<$t>,
             y: *const [$vec; K],
             i0: usize,
             second: isize,
             mask: __m128i,
             store_second: bool,
-            limit: usize,
         ) {
             // SAFETY: the caller's contract; whole runs of `$half` elements are loaded only
             // up to column K of each row.
@@ -255,14 +267,13 @@ macro_rules! pairs {
                 for (s, &sum) in acc.iter().enumerate() {
                     let c = c.offset(2 * s as isize * p.crs);
                     let (lo, hi) = $halves(sum);
-                    let row = i0 + 2 * s;
-                    if row * p.n + $half <= limit {
+                    if FULL {
                         $storeu(c, lo);
                     } else {
                         $maskstore(c, mask, lo);
                     }
                     if store_second {
-                        if (row + 1) * p.n + $half <= limit {
+                        if FULL {
                             $storeu(c.offset(p.crs), hi);
                         } else {
                             $maskstore(c.offset(p.crs), mask, hi);
