@@ -57,8 +57,11 @@ pub use error::OptimError;
 pub use optimizer::{GroupOptions, Optimizer, ParamGroup};
 pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use scheduler::{
-    ConstantLr, CosineAnnealingLr, ExponentialLr, LinearLr, LrScheduler, MultiStepLr,
-    PlateauConfig, PlateauMode, PolynomialLr, ReduceLrOnPlateau, StepLr, ThresholdMode,
+    AnnealStrategy, BoxedLrScheduler, ChainedScheduler, ConstantLr, CosineAnnealingLr,
+    CosineAnnealingWarmRestarts, CyclicLr, CyclicLrConfig, CyclicMode, ExponentialLr, LambdaLr,
+    LinearLr, LrLambda, LrScheduler, MultiStepLr, MultiplicativeLr, OneCycleLr, OneCycleLrConfig,
+    PerGroup, PlateauConfig, PlateauMode, PolynomialLr, ReduceLrOnPlateau, ScaleMode, SequentialLr,
+    StepLr, ThresholdMode,
 };
 pub use sgd::{Sgd, SgdConfig};
 pub use state::{
