@@ -56,19 +56,25 @@ def momenta(opt):
 
 def record(opt, sched, steps, step=None):
     step = step or (lambda: sched.step())
-    lrs, moms, last = [], [], []
+    lrs, moms, last, subs = [], [], [], []
 
     def snap():
         lrs.append([g["lr"] for g in opt.param_groups])
         moms.append(momenta(opt))
         last.append([float(x) for x in sched.get_last_lr()])
+        if isinstance(sched, S.SequentialLR):
+            subs.append([getattr(s, "last_epoch", None) for s in sched._schedulers])
 
     snap()
     for _ in range(steps):
         opt.step()
         step()
         snap()
-    return {"lrs": lrs, "momenta": moms, "last_lr": last}
+    out = {"lrs": lrs, "momenta": moms, "last_lr": last}
+    if subs:
+        # last_epoch of each scheduler a SequentialLR holds (None for a ChainedScheduler).
+        out["sub_epochs"] = subs
+    return out
 
 
 CASES = {}
