@@ -337,6 +337,13 @@ fn sequential(name: &str, o: &mut Opt) -> SequentialLr {
             let d = CosineAnnealingLr::new(o, 8, 0.0).unwrap().boxed();
             SequentialLr::new(o, vec![c, d], &[6]).unwrap()
         }
+        "sequential_chained_after_milestone_zero" => {
+            // Reached at milestone 0, the chain is never restarted through `jump_to`.
+            let a = ExponentialLr::new(o, 0.5).boxed();
+            let b = ExponentialLr::new(o, 0.9).boxed();
+            let c = ChainedScheduler::new(o, vec![b]).unwrap().boxed();
+            SequentialLr::new(o, vec![a, c], &[0]).unwrap()
+        }
         "sequential_restarts_polynomial_multistep" => {
             let a = CosineAnnealingWarmRestarts::new(o, 3, 2, 0.001)
                 .unwrap()
@@ -463,7 +470,7 @@ fn sequential_sub_epochs_match_pytorch() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 8);
+    assert_eq!(checked, 9);
 }
 
 /// `CosineAnnealingWarmRestarts::step_at` (PyTorch's `step(epoch)`) with fractional epochs,

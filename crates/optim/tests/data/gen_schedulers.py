@@ -172,6 +172,14 @@ def _(o):
     return S.SequentialLR(o, [a, b], milestones=[12])
 
 
+@case("sequential_chained_after_milestone_zero", steps=8)
+def _(o):
+    a = S.ExponentialLR(o, gamma=0.5)
+    b = S.ExponentialLR(o, gamma=0.9)
+    c = S.ChainedScheduler([b], optimizer=o)
+    return S.SequentialLR(o, [a, c], milestones=[0])
+
+
 @case("sequential_nested")
 def _(o):
     a = S.LinearLR(o, start_factor=0.5, total_iters=2)
