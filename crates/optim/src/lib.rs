@@ -12,8 +12,11 @@
 //!   the multiply-adds of `lerp`, `addcmul` and `add(alpha=)`: an ulp here and there); each
 //!   parameter is updated in one pass over its elements without temporary tensors.
 //! - Schedulers ([`StepLr`], [`MultiStepLr`], [`ExponentialLr`], [`CosineAnnealingLr`],
-//!   [`LinearLr`], [`ConstantLr`], [`PolynomialLr`], [`ReduceLrOnPlateau`]) write new rates
-//!   into an optimizer's groups.
+//!   [`LinearLr`], [`ConstantLr`], [`PolynomialLr`], [`LambdaLr`], [`MultiplicativeLr`],
+//!   [`CyclicLr`], [`OneCycleLr`], [`CosineAnnealingWarmRestarts`], [`ReduceLrOnPlateau`],
+//!   and [`SequentialLr`] and [`ChainedScheduler`] to combine them) write new rates into an
+//!   optimizer's groups (and, for the cyclic ones, the momentum), bit for bit as PyTorch's;
+//!   see the [`scheduler`] module.
 //! - [`clip_grad_norm`] (and [`clip_grad_norm_checked`], which refuses a non-finite norm) and
 //!   [`clip_grad_value`] rescale or clamp gradients before a step.
 //!

@@ -1,17 +1,34 @@
 //! Learning-rate schedulers, like `torch.optim.lr_scheduler`.
 //!
+//! | PyTorch | here | chainable |
+//! |---|---|---|
+//! | `StepLR`, `MultiStepLR` | [`StepLr`], [`MultiStepLr`] | yes |
+//! | `ExponentialLR`, `CosineAnnealingLR`, `PolynomialLR` | [`ExponentialLr`], [`CosineAnnealingLr`], [`PolynomialLr`] | yes |
+//! | `LinearLR`, `ConstantLR` | [`LinearLr`], [`ConstantLr`] | yes |
+//! | `LambdaLR`, `MultiplicativeLR` | [`LambdaLr`], [`MultiplicativeLr`] | no, yes |
+//! | `CyclicLR`, `OneCycleLR` | [`CyclicLr`], [`OneCycleLr`] (they cycle the momentum too) | no |
+//! | `CosineAnnealingWarmRestarts` | [`CosineAnnealingWarmRestarts`] | no |
+//! | `SequentialLR`, `ChainedScheduler` | [`SequentialLr`], [`ChainedScheduler`] (of [`BoxedLrScheduler`]s) | |
+//! | `ReduceLROnPlateau` | [`ReduceLrOnPlateau`] | |
+//!
 //! A scheduler reads the learning rates of an optimizer's groups when it is built (its base
 //! rates, PyTorch's `base_lrs`; the first scheduler attached records them in each group's
-//! [`initial_lr`](crate::ParamGroup::initial_lr) and later ones reuse them, as in PyTorch) and, at each [`step`](LrScheduler::step), writes new rates into
-//! the groups. Each follows PyTorch's recursive ("chainable") `get_lr`, which updates the
-//! group's *current* rate, so values match PyTorch's to the last bit and two schedulers on one
-//! optimizer compose as they do in PyTorch; the docs of each give the closed form it equals.
+//! [`initial_lr`](crate::ParamGroup::initial_lr) and later ones reuse them, as in PyTorch)
+//! and, at each [`step`](LrScheduler::step), writes new rates into the groups. Each follows
+//! PyTorch's code path by path: the chainable ones its recursive `get_lr`, which updates the
+//! group's *current* rate, so that two schedulers on one optimizer compose as they do in
+//! PyTorch; the others (which overwrite the rate from their base rates) its closed forms.
+//! Rates match PyTorch's to the last bit (`tests/scheduler_fixture.rs` replays PyTorch
+//! 2.15's); the docs of each give the closed form it equals.
 //!
 //! Building a scheduler counts as its first step (epoch 0), as in PyTorch: for
 //! [`LinearLr`] this already scales the rates by `start_factor`.
 //!
 //! Schedulers hold no reference to the optimizer (pass it to `step`), so their whole state
-//! derives serde's traits: serialize the scheduler to checkpoint it.
+//! derives serde's traits: serialize the scheduler to checkpoint it. The functions of
+//! [`LambdaLr`], [`MultiplicativeLr`] and a custom [`CyclicLr`] scale are not saved (nor are
+//! they by PyTorch): load the saved state into a scheduler built with them
+//! (`load_state_dict`).
 //!
 //! ```
 //! use backprop_autograd::Var;
