@@ -9,6 +9,26 @@ use crate::{OptimError, Optimizer};
 
 /// The amplitude policy of a [`CyclicLr`], PyTorch's `mode` (or `scale_fn` with
 /// `scale_mode`).
+///
+/// # Examples
+///
+/// ```
+/// use backprop_autograd::Var;
+/// use backprop_optim::{CyclicLr, CyclicLrConfig, CyclicMode, LrLambda, LrScheduler, Optimizer, ScaleMode, Sgd, SgdConfig};
+/// use backprop_tensor::Tensor;
+///
+/// let w = Var::parameter(Tensor::<f32>::zeros(&[1]));
+/// let mut opt = Sgd::new(vec![w], SgdConfig::default()).unwrap();
+/// // The amplitude divided by the cycle number.
+/// let mode = CyclicMode::Custom {
+///     scale_fn: LrLambda::new(|cycle| 1.0 / cycle as f64),
+///     scale_mode: ScaleMode::Cycle,
+/// };
+/// let config = CyclicLrConfig { step_size_up: 1, mode, cycle_momentum: false, ..Default::default() };
+/// let mut sched = CyclicLr::new(&mut opt, 0.0, 1.0, config).unwrap();
+/// let peaks: Vec<f64> = (0..6).map(|_| { sched.step(&mut opt); opt.lr() }).step_by(2).collect();
+/// assert_eq!(peaks, vec![1.0, 0.5, 1.0 / 3.0]);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum CyclicMode {
     /// A plain triangle: `scale(cycle) = 1` (PyTorch's default `"triangular"`).

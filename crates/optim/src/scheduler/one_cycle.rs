@@ -34,6 +34,21 @@ impl AnnealStrategy {
 ///
 /// The cycle length is `total_steps` if given, else `epochs · steps_per_epoch`; one of the
 /// two must be given (the default gives neither).
+///
+/// # Examples
+///
+/// ```
+/// use backprop_autograd::Var;
+/// use backprop_optim::{Adam, AdamConfig, OneCycleLr, OneCycleLrConfig};
+/// use backprop_tensor::Tensor;
+///
+/// let w = Var::parameter(Tensor::<f32>::zeros(&[1]));
+/// let mut opt = Adam::new(vec![w], AdamConfig::default()).unwrap();
+/// let config = OneCycleLrConfig { epochs: Some(10), steps_per_epoch: Some(100), ..Default::default() };
+/// let sched = OneCycleLr::new(&mut opt, 0.01, config).unwrap();
+/// assert_eq!(sched.total_steps(), 1000);
+/// assert!(OneCycleLr::new(&mut opt, 0.01, OneCycleLrConfig::default()).is_err());
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OneCycleLrConfig {
     /// Steps in the cycle (default `None`).
