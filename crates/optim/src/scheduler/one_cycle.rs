@@ -337,14 +337,13 @@ impl OneCycleLr {
     /// The value of `bound` for group `i` (`initial_lrs` holds each group's current
     /// `initial_lr`, which PyTorch reads from the group at every step).
     fn bound(&self, bound: Bound, i: usize, initial_lrs: &[f64]) -> f64 {
-        let momentum =
-            |v: fn(&CycledMomentum) -> &Vec<f64>| self.momentum.as_ref().map_or(0.0, |m| v(m)[i]);
         match bound {
             Bound::InitialLr => initial_lrs[i],
             Bound::MaxLr => self.max_lrs[i],
             Bound::MinLr => self.min_lrs[i],
-            Bound::MaxMomentum => momentum(|m| &m.max),
-            Bound::BaseMomentum => momentum(|m| &m.base),
+            // Without cycled momentum the momentum bounds are never used.
+            Bound::MaxMomentum => self.momentum.as_ref().map_or(0.0, |m| m.max[i]),
+            Bound::BaseMomentum => self.momentum.as_ref().map_or(0.0, |m| m.base[i]),
         }
     }
 
