@@ -12,8 +12,11 @@
 //!   the multiply-adds of `lerp`, `addcmul` and `add(alpha=)`: an ulp here and there); each
 //!   parameter is updated in one pass over its elements without temporary tensors.
 //! - Schedulers ([`StepLr`], [`MultiStepLr`], [`ExponentialLr`], [`CosineAnnealingLr`],
-//!   [`LinearLr`], [`ConstantLr`], [`PolynomialLr`], [`ReduceLrOnPlateau`]) write new rates
-//!   into an optimizer's groups.
+//!   [`LinearLr`], [`ConstantLr`], [`PolynomialLr`], [`LambdaLr`], [`MultiplicativeLr`],
+//!   [`CyclicLr`], [`OneCycleLr`], [`CosineAnnealingWarmRestarts`], [`ReduceLrOnPlateau`],
+//!   and [`SequentialLr`] and [`ChainedScheduler`] to combine them) write new rates into an
+//!   optimizer's groups (and, for the cyclic ones, the momentum), bit for bit as PyTorch's;
+//!   see the [`scheduler`] module.
 //! - [`clip_grad_norm`] (and [`clip_grad_norm_checked`], which refuses a non-finite norm) and
 //!   [`clip_grad_value`] rescale or clamp gradients before a step.
 //!
@@ -57,8 +60,11 @@ pub use error::OptimError;
 pub use optimizer::{GroupOptions, Optimizer, ParamGroup};
 pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use scheduler::{
-    ConstantLr, CosineAnnealingLr, ExponentialLr, LinearLr, LrScheduler, MultiStepLr,
-    PlateauConfig, PlateauMode, PolynomialLr, ReduceLrOnPlateau, StepLr, ThresholdMode,
+    AnnealStrategy, BoxedLrScheduler, ChainedScheduler, ConstantLr, CosineAnnealingLr,
+    CosineAnnealingWarmRestarts, CyclicLr, CyclicLrConfig, CyclicMode, ExponentialLr, LambdaLr,
+    LinearLr, LrLambda, LrScheduler, MultiStepLr, MultiplicativeLr, OneCycleLr, OneCycleLrConfig,
+    PerGroup, PlateauConfig, PlateauMode, PolynomialLr, ReduceLrOnPlateau, ScaleMode, SequentialLr,
+    StepLr, ThresholdMode,
 };
 pub use sgd::{Sgd, SgdConfig};
 pub use state::{

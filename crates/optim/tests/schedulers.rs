@@ -50,7 +50,7 @@ fn check<S: LrScheduler>(
             opt.step();
             sched.step(opt);
         }
-        assert_eq!(sched.last_epoch(), epoch);
+        assert_eq!(sched.last_epoch(), epoch as i64);
         assert_eq!(sched.get_last_lr(), lrs(opt).as_slice());
         for (g, (&got, base)) in lrs(opt).iter().zip(BASE).enumerate() {
             let want = closed(base, epoch);

@@ -3,7 +3,7 @@
 use backprop_tensor::Float;
 use serde::{Deserialize, Serialize};
 
-use super::{LrScheduler, init_base_lrs, update_lrs};
+use super::{LrScheduler, Rule, init_base_lrs};
 use crate::{OptimError, Optimizer};
 
 /// Multiplies the learning rate by `factor` until epoch `total_iters`, then restores it,
@@ -36,7 +36,7 @@ use crate::{OptimError, Optimizer};
 pub struct ConstantLr {
     factor: f64,
     total_iters: u64,
-    last_epoch: u64,
+    last_epoch: i64,
     base_lrs: Vec<f64>,
     last_lr: Vec<f64>,
 }
@@ -63,40 +63,46 @@ impl ConstantLr {
             });
         }
         let base_lrs = init_base_lrs(optimizer);
-        let last_lr = update_lrs(optimizer, |_, lr| lr * factor);
-        Ok(ConstantLr {
+        let mut sched = ConstantLr {
             factor,
             total_iters,
-            last_epoch: 0,
+            last_epoch: -1,
             base_lrs,
-            last_lr,
-        })
+            last_lr: Vec::new(),
+        };
+        sched.initial_step(optimizer);
+        Ok(sched)
     }
 
     /// The base rates, PyTorch's `base_lrs` (see [`LinearLr::base_lrs`](crate::LinearLr::base_lrs)).
     pub fn base_lrs(&self) -> &[f64] {
         &self.base_lrs
     }
+
+    /// PyTorch's `get_lr` (`· factor` at epoch 0, `· 1/factor` at `total_iters`) and
+    /// `_get_closed_form_lr` (`base_lr · (factor + [epoch ≥ total_iters]·(1 − factor))`).
+    fn rate(&self, rule: Rule, _group: usize, base_lr: f64, lr: f64) -> f64 {
+        let (e, total, factor) = (self.last_epoch, i128::from(self.total_iters), self.factor);
+        match rule {
+            Rule::ClosedForm => {
+                let restored = if i128::from(e) >= total {
+                    1.0 - factor
+                } else {
+                    0.0
+                };
+                base_lr * (factor + restored)
+            }
+            Rule::Initial | Rule::Recursive => {
+                if e == 0 {
+                    lr * factor
+                } else if i128::from(e) != total {
+                    lr
+                } else {
+                    lr * (1.0 / factor)
+                }
+            }
+        }
+    }
 }
 
-impl LrScheduler for ConstantLr {
-    fn step<T: Float, O: Optimizer<T> + ?Sized>(&mut self, optimizer: &mut O) {
-        self.last_epoch += 1;
-        let restore = self.last_epoch == self.total_iters;
-        let factor = self.factor;
-        self.last_lr = update_lrs(
-            optimizer,
-            |_, lr| {
-                if restore { lr * (1.0 / factor) } else { lr }
-            },
-        );
-    }
-
-    fn get_last_lr(&self) -> &[f64] {
-        &self.last_lr
-    }
-
-    fn last_epoch(&self) -> u64 {
-        self.last_epoch
-    }
-}
+chainable_scheduler!(ConstantLr);

@@ -5,7 +5,7 @@ use std::f64::consts::PI;
 use backprop_tensor::Float;
 use serde::{Deserialize, Serialize};
 
-use super::{LrScheduler, base_lr, group_lrs, init_base_lrs, update_lrs};
+use super::{LrScheduler, Rule, init_base_lrs};
 use crate::{OptimError, Optimizer};
 
 /// Anneals the learning rate from its base value to `eta_min` along half a cosine over
@@ -37,7 +37,7 @@ use crate::{OptimError, Optimizer};
 pub struct CosineAnnealingLr {
     t_max: u64,
     eta_min: f64,
-    last_epoch: u64,
+    last_epoch: i64,
     base_lrs: Vec<f64>,
     last_lr: Vec<f64>,
 }
@@ -63,13 +63,15 @@ impl CosineAnnealingLr {
             });
         }
         let base_lrs = init_base_lrs(optimizer);
-        Ok(CosineAnnealingLr {
+        let mut sched = CosineAnnealingLr {
             t_max,
             eta_min,
-            last_epoch: 0,
+            last_epoch: -1,
             base_lrs,
-            last_lr: group_lrs(optimizer),
-        })
+            last_lr: Vec::new(),
+        };
+        sched.initial_step(optimizer);
+        Ok(sched)
     }
 
     /// The base rates, PyTorch's `base_lrs`: each group's
@@ -78,35 +80,33 @@ impl CosineAnnealingLr {
     pub fn base_lrs(&self) -> &[f64] {
         &self.base_lrs
     }
-}
 
-impl LrScheduler for CosineAnnealingLr {
-    fn step<T: Float, O: Optimizer<T> + ?Sized>(&mut self, optimizer: &mut O) {
-        self.last_epoch += 1;
+    /// PyTorch's `get_lr` (the recursive form above; nothing in the initial step) and
+    /// `_get_closed_form_lr` (the closed form).
+    fn rate(&self, rule: Rule, _group: usize, base_lr: f64, lr: f64) -> f64 {
         let e = self.last_epoch as f64;
         let t_max = self.t_max as f64;
         let eta_min = self.eta_min;
-        // Python's `%` is non-negative for a positive divisor, like `rem_euclid`.
-        let at_bottom = (self.last_epoch as i128 - 1 - self.t_max as i128)
-            .rem_euclid(2 * self.t_max as i128)
-            == 0;
-        let base_lrs = &self.base_lrs;
-        self.last_lr = update_lrs(optimizer, |i, lr| {
-            if at_bottom {
-                lr + (base_lr(base_lrs, i, lr) - eta_min) * (1.0 - (PI / t_max).cos()) / 2.0
-            } else {
-                (1.0 + (PI * e / t_max).cos()) / (1.0 + (PI * (e - 1.0) / t_max).cos())
-                    * (lr - eta_min)
-                    + eta_min
+        match rule {
+            Rule::Initial => lr,
+            Rule::ClosedForm => {
+                eta_min + (base_lr - eta_min) * (1.0 + (PI * e / t_max).cos()) / 2.0
             }
-        });
-    }
-
-    fn get_last_lr(&self) -> &[f64] {
-        &self.last_lr
-    }
-
-    fn last_epoch(&self) -> u64 {
-        self.last_epoch
+            Rule::Recursive => {
+                // Python's `%` is non-negative for a positive divisor, like `rem_euclid`.
+                let at_bottom = (i128::from(self.last_epoch) - 1 - i128::from(self.t_max))
+                    .rem_euclid(2 * i128::from(self.t_max))
+                    == 0;
+                if at_bottom {
+                    lr + (base_lr - eta_min) * (1.0 - (PI / t_max).cos()) / 2.0
+                } else {
+                    (1.0 + (PI * e / t_max).cos()) / (1.0 + (PI * (e - 1.0) / t_max).cos())
+                        * (lr - eta_min)
+                        + eta_min
+                }
+            }
+        }
     }
 }
+
+chainable_scheduler!(CosineAnnealingLr);

@@ -3,7 +3,7 @@
 use backprop_tensor::Float;
 use serde::{Deserialize, Serialize};
 
-use super::{LrScheduler, group_lrs, init_base_lrs, update_lrs};
+use super::{LrScheduler, Rule, init_base_lrs};
 use crate::Optimizer;
 
 /// Multiplies the learning rate by `gamma` every epoch, like
@@ -26,7 +26,7 @@ use crate::Optimizer;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExponentialLr {
     gamma: f64,
-    last_epoch: u64,
+    last_epoch: i64,
     base_lrs: Vec<f64>,
     last_lr: Vec<f64>,
 }
@@ -35,11 +35,23 @@ impl ExponentialLr {
     /// An exponential schedule for `optimizer`.
     pub fn new<T: Float, O: Optimizer<T> + ?Sized>(optimizer: &mut O, gamma: f64) -> Self {
         let base_lrs = init_base_lrs(optimizer);
-        ExponentialLr {
+        let mut sched = ExponentialLr {
             gamma,
-            last_epoch: 0,
+            last_epoch: -1,
             base_lrs,
-            last_lr: group_lrs(optimizer),
+            last_lr: Vec::new(),
+        };
+        sched.initial_step(optimizer);
+        sched
+    }
+
+    /// PyTorch's `get_lr` (`lr · gamma`, nothing in the initial step) and
+    /// `_get_closed_form_lr` (`base_lr · gamma^epoch`).
+    fn rate(&self, rule: Rule, _group: usize, base_lr: f64, lr: f64) -> f64 {
+        match rule {
+            Rule::Initial => lr,
+            Rule::Recursive => lr * self.gamma,
+            Rule::ClosedForm => base_lr * self.gamma.powf(self.last_epoch as f64),
         }
     }
 
@@ -51,17 +63,4 @@ impl ExponentialLr {
     }
 }
 
-impl LrScheduler for ExponentialLr {
-    fn step<T: Float, O: Optimizer<T> + ?Sized>(&mut self, optimizer: &mut O) {
-        self.last_epoch += 1;
-        self.last_lr = update_lrs(optimizer, |_, lr| lr * self.gamma);
-    }
-
-    fn get_last_lr(&self) -> &[f64] {
-        &self.last_lr
-    }
-
-    fn last_epoch(&self) -> u64 {
-        self.last_epoch
-    }
-}
+chainable_scheduler!(ExponentialLr);

@@ -3,7 +3,7 @@
 use backprop_tensor::Float;
 use serde::{Deserialize, Serialize};
 
-use super::{LrScheduler, init_base_lrs, update_lrs};
+use super::{LrScheduler, Rule, init_base_lrs};
 use crate::{OptimError, Optimizer};
 
 /// Scales the learning rate by a factor going linearly from `start_factor` to `end_factor`
@@ -38,7 +38,7 @@ pub struct LinearLr {
     start_factor: f64,
     end_factor: f64,
     total_iters: u64,
-    last_epoch: u64,
+    last_epoch: i64,
     base_lrs: Vec<f64>,
     last_lr: Vec<f64>,
 }
@@ -72,15 +72,16 @@ impl LinearLr {
             });
         }
         let base_lrs = init_base_lrs(optimizer);
-        let last_lr = update_lrs(optimizer, |_, lr| lr * start_factor);
-        Ok(LinearLr {
+        let mut sched = LinearLr {
             start_factor,
             end_factor,
             total_iters,
-            last_epoch: 0,
+            last_epoch: -1,
             base_lrs,
-            last_lr,
-        })
+            last_lr: Vec::new(),
+        };
+        sched.initial_step(optimizer);
+        Ok(sched)
     }
 
     /// PyTorch's default warm-up: from a third of the rate to the full rate over 5 epochs.
@@ -100,28 +101,33 @@ impl LinearLr {
     pub fn base_lrs(&self) -> &[f64] {
         &self.base_lrs
     }
-}
 
-impl LrScheduler for LinearLr {
-    fn step<T: Float, O: Optimizer<T> + ?Sized>(&mut self, optimizer: &mut O) {
-        self.last_epoch += 1;
+    /// PyTorch's `get_lr` (the recursive form above) and `_get_closed_form_lr`.
+    ///
+    /// # Panics
+    ///
+    /// The closed form with `total_iters = 0` (PyTorch raises `ZeroDivisionError`).
+    fn rate(&self, rule: Rule, _group: usize, base_lr: f64, lr: f64) -> f64 {
         let (start, end) = (self.start_factor, self.end_factor);
         let e = self.last_epoch;
         let total = self.total_iters;
-        self.last_lr = update_lrs(optimizer, |_, lr| {
-            if e > total {
-                lr
-            } else {
+        match rule {
+            Rule::ClosedForm => {
+                assert!(
+                    total != 0,
+                    "LinearLR: the closed form divides by total_iters = 0 (PyTorch raises ZeroDivisionError)"
+                );
+                let reached = i128::from(e).min(i128::from(total)) as f64;
+                base_lr * (start + (end - start) * reached / total as f64)
+            }
+            _ if e == 0 => lr * start,
+            Rule::Initial => lr,
+            Rule::Recursive if i128::from(e) > i128::from(total) => lr,
+            Rule::Recursive => {
                 lr * (1.0 + (end - start) / (total as f64 * start + (e - 1) as f64 * (end - start)))
             }
-        });
-    }
-
-    fn get_last_lr(&self) -> &[f64] {
-        &self.last_lr
-    }
-
-    fn last_epoch(&self) -> u64 {
-        self.last_epoch
+        }
     }
 }
+
+chainable_scheduler!(LinearLr);

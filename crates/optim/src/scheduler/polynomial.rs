@@ -3,7 +3,7 @@
 use backprop_tensor::Float;
 use serde::{Deserialize, Serialize};
 
-use super::{LrScheduler, group_lrs, init_base_lrs};
+use super::{LrScheduler, Rule, init_base_lrs};
 use crate::{OptimError, Optimizer};
 
 /// Decays the learning rate to 0 over `total_iters` epochs along a polynomial of degree
@@ -37,7 +37,7 @@ use crate::{OptimError, Optimizer};
 pub struct PolynomialLr {
     total_iters: u64,
     power: f64,
-    last_epoch: u64,
+    last_epoch: i64,
     base_lrs: Vec<f64>,
     last_lr: Vec<f64>,
 }
@@ -72,43 +72,40 @@ impl PolynomialLr {
             });
         }
         let base_lrs = init_base_lrs(optimizer);
-        let last_lr = group_lrs(optimizer);
-        Ok(PolynomialLr {
+        let mut sched = PolynomialLr {
             total_iters,
             power,
-            last_epoch: 0,
+            last_epoch: -1,
             base_lrs,
-            last_lr,
-        })
+            last_lr: Vec::new(),
+        };
+        sched.initial_step(optimizer);
+        Ok(sched)
     }
 
     /// The base rates, PyTorch's `base_lrs` (see [`LinearLr::base_lrs`](crate::LinearLr::base_lrs)).
     pub fn base_lrs(&self) -> &[f64] {
         &self.base_lrs
     }
-}
 
-impl LrScheduler for PolynomialLr {
-    fn step<T: Float, O: Optimizer<T> + ?Sized>(&mut self, optimizer: &mut O) {
-        self.last_epoch += 1;
-        let (e, total) = (self.last_epoch, self.total_iters);
-        let power = self.power;
-        self.last_lr = super::update_lrs(optimizer, |_, lr| {
-            if e > total {
-                lr
-            } else {
-                let (e, total) = (e as f64, total as f64);
-                let decay = ((1.0 - e / total) / (1.0 - (e - 1.0) / total)).powf(power);
-                lr * decay
+    /// PyTorch's `get_lr` (the recursive form above; nothing in the initial step) and
+    /// `_get_closed_form_lr` (the closed form).
+    fn rate(&self, rule: Rule, _group: usize, base_lr: f64, lr: f64) -> f64 {
+        let e = self.last_epoch;
+        let total = self.total_iters as f64;
+        match rule {
+            Rule::ClosedForm => {
+                let reached = i128::from(e).min(i128::from(self.total_iters)) as f64;
+                base_lr * (1.0 - reached / total).powf(self.power)
             }
-        });
-    }
-
-    fn get_last_lr(&self) -> &[f64] {
-        &self.last_lr
-    }
-
-    fn last_epoch(&self) -> u64 {
-        self.last_epoch
+            Rule::Initial => lr,
+            Rule::Recursive if i128::from(e) > i128::from(self.total_iters) => lr,
+            Rule::Recursive => {
+                let e = e as f64;
+                lr * ((1.0 - e / total) / (1.0 - (e - 1.0) / total)).powf(self.power)
+            }
+        }
     }
 }
+
+chainable_scheduler!(PolynomialLr);

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use backprop_tensor::Float;
 use serde::{Deserialize, Serialize};
 
-use super::{LrScheduler, group_lrs, init_base_lrs, update_lrs};
+use super::{LrScheduler, Rule, epoch_i64, init_base_lrs};
 use crate::{OptimError, Optimizer};
 
 /// Multiplies the learning rate by `gamma` every `step_size` epochs, like
@@ -18,7 +18,7 @@ use crate::{OptimError, Optimizer};
 pub struct StepLr {
     step_size: u64,
     gamma: f64,
-    last_epoch: u64,
+    last_epoch: i64,
     base_lrs: Vec<f64>,
     last_lr: Vec<f64>,
 }
@@ -43,13 +43,31 @@ impl StepLr {
             });
         }
         let base_lrs = init_base_lrs(optimizer);
-        Ok(StepLr {
+        let mut sched = StepLr {
             step_size,
             gamma,
-            last_epoch: 0,
+            last_epoch: -1,
             base_lrs,
-            last_lr: group_lrs(optimizer),
-        })
+            last_lr: Vec::new(),
+        };
+        sched.initial_step(optimizer);
+        Ok(sched)
+    }
+
+    /// PyTorch's `get_lr` (decay at every non-zero multiple of `step_size`) and
+    /// `_get_closed_form_lr` (`base_lr · gamma^⌊epoch / step_size⌋`).
+    fn rate(&self, rule: Rule, _group: usize, base_lr: f64, lr: f64) -> f64 {
+        let (e, size) = (self.last_epoch, epoch_i64(self.step_size));
+        match rule {
+            Rule::ClosedForm => base_lr * self.gamma.powf(e.div_euclid(size) as f64),
+            Rule::Initial | Rule::Recursive => {
+                if e == 0 || e.rem_euclid(size) != 0 {
+                    lr
+                } else {
+                    lr * self.gamma
+                }
+            }
+        }
     }
 
     /// The base rates, PyTorch's `base_lrs`: each group's
@@ -60,21 +78,7 @@ impl StepLr {
     }
 }
 
-impl LrScheduler for StepLr {
-    fn step<T: Float, O: Optimizer<T> + ?Sized>(&mut self, optimizer: &mut O) {
-        self.last_epoch += 1;
-        let decay = self.last_epoch % self.step_size == 0;
-        self.last_lr = update_lrs(optimizer, |_, lr| if decay { lr * self.gamma } else { lr });
-    }
-
-    fn get_last_lr(&self) -> &[f64] {
-        &self.last_lr
-    }
-
-    fn last_epoch(&self) -> u64 {
-        self.last_epoch
-    }
-}
+chainable_scheduler!(StepLr);
 
 /// Multiplies the learning rate by `gamma` at each milestone epoch, like
 /// `torch.optim.lr_scheduler.MultiStepLR`:
@@ -99,7 +103,7 @@ pub struct MultiStepLr {
     /// Milestone epoch -> how many times it was listed.
     milestones: BTreeMap<u64, i32>,
     gamma: f64,
-    last_epoch: u64,
+    last_epoch: i64,
     base_lrs: Vec<f64>,
     last_lr: Vec<f64>,
 }
@@ -120,23 +124,34 @@ impl MultiStepLr {
         let mut sched = MultiStepLr {
             milestones: counts,
             gamma,
-            last_epoch: 0,
+            last_epoch: -1,
             base_lrs,
             last_lr: Vec::new(),
         };
-        sched.last_lr = sched.apply_milestone(optimizer);
+        sched.initial_step(optimizer);
         sched
     }
 
-    /// Decays the rates by `gamma^n` if the current epoch is listed `n` times, and returns
-    /// the rates.
-    fn apply_milestone<T: Float, O: Optimizer<T> + ?Sized>(&self, optimizer: &mut O) -> Vec<f64> {
-        match self.milestones.get(&self.last_epoch) {
-            Some(&count) => {
-                let factor = self.gamma.powf(f64::from(count));
-                update_lrs(optimizer, |_, lr| lr * factor)
+    /// PyTorch's `get_lr` (decay by `gamma^n` at an epoch listed `n` times) and
+    /// `_get_closed_form_lr` (`base_lr · gamma^(milestones ≤ epoch)`).
+    fn rate(&self, rule: Rule, _group: usize, base_lr: f64, lr: f64) -> f64 {
+        let e = self.last_epoch;
+        match rule {
+            Rule::ClosedForm => {
+                let passed: i32 = self
+                    .milestones
+                    .iter()
+                    .filter(|&(&m, _)| i128::from(m) <= i128::from(e))
+                    .map(|(_, &count)| count)
+                    .sum();
+                base_lr * self.gamma.powf(f64::from(passed))
             }
-            None => group_lrs(optimizer),
+            Rule::Initial | Rule::Recursive => {
+                match u64::try_from(e).ok().and_then(|e| self.milestones.get(&e)) {
+                    Some(&count) => lr * self.gamma.powf(f64::from(count)),
+                    None => lr,
+                }
+            }
         }
     }
 
@@ -148,17 +163,4 @@ impl MultiStepLr {
     }
 }
 
-impl LrScheduler for MultiStepLr {
-    fn step<T: Float, O: Optimizer<T> + ?Sized>(&mut self, optimizer: &mut O) {
-        self.last_epoch += 1;
-        self.last_lr = self.apply_milestone(optimizer);
-    }
-
-    fn get_last_lr(&self) -> &[f64] {
-        &self.last_lr
-    }
-
-    fn last_epoch(&self) -> u64 {
-        self.last_epoch
-    }
-}
+chainable_scheduler!(MultiStepLr);
