@@ -38,29 +38,42 @@
 //! assert!((w.item() - 3.0).abs() < 1e-6);
 //! ```
 
+mod adadelta;
 mod adagrad;
 mod adam;
+mod adamax;
+mod asgd;
 mod clip;
 mod core;
 mod error;
 mod kernel;
+mod nadam;
 mod optimizer;
+mod radam;
 mod rmsprop;
+mod rprop;
 pub mod scheduler;
 mod sgd;
 mod state;
 
+pub use adadelta::{Adadelta, AdadeltaConfig};
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig, AdamW, AdamWConfig};
+pub use adamax::{Adamax, AdamaxConfig};
+pub use asgd::{Asgd, AsgdConfig};
 pub use clip::{clip_grad_norm, clip_grad_norm_checked, clip_grad_value};
 pub use error::OptimError;
+pub use nadam::{NAdam, NAdamConfig};
 pub use optimizer::{GroupOptions, Optimizer, ParamGroup};
+pub use radam::{RAdam, RAdamConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig};
+pub use rprop::{Rprop, RpropConfig};
 pub use scheduler::{
     ConstantLr, CosineAnnealingLr, ExponentialLr, LinearLr, LrScheduler, MultiStepLr,
     PlateauConfig, PlateauMode, PolynomialLr, ReduceLrOnPlateau, StepLr, ThresholdMode,
 };
 pub use sgd::{Sgd, SgdConfig};
 pub use state::{
-    AdagradState, AdamState, GroupState, OptimizerState, ParamState, RmsPropState, SgdState,
+    AdadeltaState, AdagradState, AdamState, AdamaxState, AsgdState, GroupState, NAdamState,
+    OptimizerState, ParamState, RAdamState, RmsPropState, RpropState, SgdState,
 };
