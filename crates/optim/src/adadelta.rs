@@ -59,7 +59,13 @@ fn validate(options: &GroupOptions) -> Result<(), OptimError> {
         });
     };
     check_non_negative("Adadelta", "lr", c.lr)?;
-    check_range("Adadelta", "rho", c.rho, (0.0, 1.0, true), "must be in [0, 1]")?;
+    check_range(
+        "Adadelta",
+        "rho",
+        c.rho,
+        (0.0, 1.0, true),
+        "must be in [0, 1]",
+    )?;
     check_non_negative("Adadelta", "eps", c.eps)?;
     check_non_negative("Adadelta", "weight_decay", c.weight_decay)
 }

@@ -171,7 +171,8 @@ impl<T: Float> Asgd<T> {
         params: Vec<Var<T>>,
         config: AsgdConfig,
     ) -> Result<(), OptimError> {
-        self.core.add_param_group(params, GroupOptions::Asgd(config))
+        self.core
+            .add_param_group(params, GroupOptions::Asgd(config))
     }
 }
 
@@ -188,16 +189,12 @@ impl<T: Float> Optimizer<T> for Asgd<T> {
             for (pi, p) in group.params.iter().enumerate() {
                 p.with_grad_and_data_mut(|grad, param| {
                     check_grad_shape("ASGD", gi, pi, param, grad);
-                    let state = self
-                        .core
-                        .state
-                        .entry(p.id())
-                        .or_insert_with(|| AsgdState {
-                            step: 0,
-                            eta: T::from_f64(c.lr),
-                            mu: T::one(),
-                            ax: param.zeros_like(),
-                        });
+                    let state = self.core.state.entry(p.id()).or_insert_with(|| AsgdState {
+                        step: 0,
+                        eta: T::from_f64(c.lr),
+                        mu: T::one(),
+                        ax: param.zeros_like(),
+                    });
                     check_state_shape("ASGD", (gi, pi), param, "ax", &state.ax);
                     state.step += 1;
                     let eta = state.eta.as_f64();

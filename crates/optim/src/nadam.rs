@@ -193,7 +193,8 @@ impl<T: Float> NAdam<T> {
         params: Vec<Var<T>>,
         config: NAdamConfig,
     ) -> Result<(), OptimError> {
-        self.core.add_param_group(params, GroupOptions::NAdam(config))
+        self.core
+            .add_param_group(params, GroupOptions::NAdam(config))
     }
 }
 
@@ -226,16 +227,12 @@ impl<T: Float> Optimizer<T> for NAdam<T> {
             for (pi, p) in group.params.iter().enumerate() {
                 p.with_grad_and_data_mut(|grad, param| {
                     check_grad_shape("NAdam", gi, pi, param, grad);
-                    let state = self
-                        .core
-                        .state
-                        .entry(p.id())
-                        .or_insert_with(|| NAdamState {
-                            step: 0,
-                            mu_product: T::one(),
-                            exp_avg: param.zeros_like(),
-                            exp_avg_sq: param.zeros_like(),
-                        });
+                    let state = self.core.state.entry(p.id()).or_insert_with(|| NAdamState {
+                        step: 0,
+                        mu_product: T::one(),
+                        exp_avg: param.zeros_like(),
+                        exp_avg_sq: param.zeros_like(),
+                    });
                     check_state_shape("NAdam", (gi, pi), param, "exp_avg", &state.exp_avg);
                     check_state_shape("NAdam", (gi, pi), param, "exp_avg_sq", &state.exp_avg_sq);
                     state.step += 1;

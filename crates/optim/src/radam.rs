@@ -192,7 +192,8 @@ impl<T: Float> RAdam<T> {
         params: Vec<Var<T>>,
         config: RAdamConfig,
     ) -> Result<(), OptimError> {
-        self.core.add_param_group(params, GroupOptions::RAdam(config))
+        self.core
+            .add_param_group(params, GroupOptions::RAdam(config))
     }
 }
 
@@ -227,15 +228,11 @@ impl<T: Float> Optimizer<T> for RAdam<T> {
             for (pi, p) in group.params.iter().enumerate() {
                 p.with_grad_and_data_mut(|grad, param| {
                     check_grad_shape("RAdam", gi, pi, param, grad);
-                    let state = self
-                        .core
-                        .state
-                        .entry(p.id())
-                        .or_insert_with(|| RAdamState {
-                            step: 0,
-                            exp_avg: param.zeros_like(),
-                            exp_avg_sq: param.zeros_like(),
-                        });
+                    let state = self.core.state.entry(p.id()).or_insert_with(|| RAdamState {
+                        step: 0,
+                        exp_avg: param.zeros_like(),
+                        exp_avg_sq: param.zeros_like(),
+                    });
                     check_state_shape("RAdam", (gi, pi), param, "exp_avg", &state.exp_avg);
                     check_state_shape("RAdam", (gi, pi), param, "exp_avg_sq", &state.exp_avg_sq);
                     state.step += 1;

@@ -195,7 +195,8 @@ impl<T: Float> Rprop<T> {
         params: Vec<Var<T>>,
         config: RpropConfig,
     ) -> Result<(), OptimError> {
-        self.core.add_param_group(params, GroupOptions::Rprop(config))
+        self.core
+            .add_param_group(params, GroupOptions::Rprop(config))
     }
 }
 
@@ -217,15 +218,11 @@ impl<T: Float> Optimizer<T> for Rprop<T> {
             for (pi, p) in group.params.iter().enumerate() {
                 p.with_grad_and_data_mut(|grad, param| {
                     check_grad_shape("Rprop", gi, pi, param, grad);
-                    let state = self
-                        .core
-                        .state
-                        .entry(p.id())
-                        .or_insert_with(|| RpropState {
-                            step: 0,
-                            prev: param.zeros_like(),
-                            step_size: Tensor::full(param.shape(), T::from_f64(c.lr)),
-                        });
+                    let state = self.core.state.entry(p.id()).or_insert_with(|| RpropState {
+                        step: 0,
+                        prev: param.zeros_like(),
+                        step_size: Tensor::full(param.shape(), T::from_f64(c.lr)),
+                    });
                     check_state_shape("Rprop", (gi, pi), param, "prev", &state.prev);
                     check_state_shape("Rprop", (gi, pi), param, "step_size", &state.step_size);
                     state.step += 1;
