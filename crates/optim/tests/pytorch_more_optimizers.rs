@@ -15,7 +15,8 @@
 //!   `lerp`, `addcmul` and `add(alpha=)`, and its CPU square root (MKL's vector math) is not
 //!   correctly rounded (an ulp off for about 1% of `f64` and 20% of `f32` inputs on the
 //!   machine that made the fixture). `f64` agrees within 1e-10 relative (5e-15 measured);
-//!   `f32` within 1e-5, those ulps of `f32` carried along fourteen steps (2e-6 measured).
+//!   `f32` within 1e-5 (absolute below 0.1), those ulps of `f32` carried along fourteen steps
+//!   (2e-6 measured).
 
 #![allow(clippy::unwrap_used)] // Tests may unwrap.
 
@@ -29,9 +30,11 @@ use serde_json::Value;
 
 const FIXTURE: &str = include_str!("data/more_optimizers.json");
 
-/// Relative tolerance against PyTorch's default (fused multiply-add) kernels, per dtype.
-const TOL_F64: f64 = 1e-10;
-const TOL_F32: f64 = 1e-5;
+/// Tolerance against PyTorch's default kernels, per dtype: relative, and absolute below a
+/// floor. The `f32` floor is larger because a parameter that a step of 0.5 takes near zero is
+/// the difference of values of order 0.1 to 1 and keeps their absolute rounding errors.
+const TOL_F64: (f64, f64) = (1e-10, 1e-3);
+const TOL_F32: (f64, f64) = (1e-5, 1e-1);
 
 fn floats(v: &Value) -> Vec<f64> {
     v.as_array()
@@ -211,14 +214,14 @@ struct Worst {
     failures: Vec<String>,
 }
 
-/// Compares one value with PyTorch's: bit for bit with `exact`, else within `tol` relative
-/// (absolute below 1e-3).
+/// Compares one value with PyTorch's: bit for bit with `exact`, else within `tol.0`
+/// relative (absolute below `tol.1`).
 fn compare(
     what: &dyn Fn() -> String,
     got: f64,
     want: f64,
     exact: bool,
-    tol: f64,
+    tol: (f64, f64),
     worst: &mut Worst,
 ) {
     if exact {
@@ -227,9 +230,9 @@ fn compare(
             worst.failures.push(failure);
         }
     } else {
-        let rel = (got - want).abs() / want.abs().max(1e-3);
+        let rel = (got - want).abs() / want.abs().max(tol.1);
         worst.fused = worst.fused.max(rel);
-        if !(rel <= tol) {
+        if !(rel <= tol.0) {
             worst
                 .failures
                 .push(format!("{}: got {got:e}, PyTorch {want:e}", what()));
@@ -237,7 +240,7 @@ fn compare(
     }
 }
 
-fn replay<T: Float>(ci: usize, case: &Value, exact: bool, tol: f64, worst: &mut Worst) {
+fn replay<T: Float>(ci: usize, case: &Value, exact: bool, tol: (f64, f64), worst: &mut Worst) {
     let name = case["optimizer"].as_str().unwrap();
     let (trajectory_key, state_key) = if exact {
         ("trajectory_ieee", "state_ieee")
@@ -332,8 +335,8 @@ fn replay<T: Float>(ci: usize, case: &Value, exact: bool, tol: f64, worst: &mut 
 fn fixture_cases() -> Vec<Value> {
     let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
     let cases = fixture["cases"].as_array().unwrap().clone();
-    // Three cases per optimizer, each in both dtypes.
-    assert_eq!(cases.len(), 36);
+    // Four cases per optimizer, each in both dtypes.
+    assert_eq!(cases.len(), 48);
     cases
 }
 

@@ -157,6 +157,55 @@ CASES = [
         ],
         [[6, 0, 0.1], [10, 1, 0.05]],
     ),
+    # Steps as large as the parameters, so that each rounding of an update shows in them.
+    (
+        "NAdam",
+        [
+            {"lr": 0.5, "betas": [0.5, 0.8]},
+            {"lr": 0.3, "weight_decay": 0.5, "decoupled_weight_decay": True, "momentum_decay": 0.1},
+        ],
+        [],
+    ),
+    (
+        "RAdam",
+        [
+            {"lr": 0.5, "betas": [0.5, 0.8]},
+            {"lr": 0.8, "betas": [0.9, 0.9], "weight_decay": 0.3},
+        ],
+        [],
+    ),
+    (
+        "Adamax",
+        [
+            {"lr": 0.5},
+            {"lr": 0.3, "betas": [0.5, 0.7], "weight_decay": 0.5},
+        ],
+        [],
+    ),
+    (
+        "Adadelta",
+        [
+            {"lr": 50.0},
+            {"lr": 20.0, "rho": 0.5, "eps": 1e-4, "weight_decay": 0.5},
+        ],
+        [],
+    ),
+    (
+        "Rprop",
+        [
+            {"lr": 0.5, "etas": [0.2, 1.9], "step_sizes": [1e-4, 2.0]},
+            {"lr": 0.3, "maximize": True},
+        ],
+        [],
+    ),
+    (
+        "ASGD",
+        [
+            {"lr": 0.4, "lambd": 0.5, "t0": 2},
+            {"lr": 0.3, "weight_decay": 0.3, "alpha": 0.9, "t0": 1},
+        ],
+        [],
+    ),
 ]
 
 SHAPES = [[2, 3], [4]]
