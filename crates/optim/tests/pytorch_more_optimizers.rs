@@ -370,3 +370,42 @@ fn trajectories_follow_pytorch_default_kernels() {
     let (worst64, worst32) = replay_all(false);
     eprintln!("largest relative difference to PyTorch: f64 {worst64:.1e}, f32 {worst32:.1e}");
 }
+
+/// Every option has PyTorch's name and default: the serialized `Default` of each config
+/// against the defaults in PyTorch's constructor signatures (recorded by the generator).
+#[test]
+fn options_and_defaults_are_pytorchs() {
+    let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
+    let defaults = fixture["defaults"].as_object().unwrap();
+    let ours = [
+        ("NAdam", serde_json::to_value(NAdamConfig::default())),
+        ("RAdam", serde_json::to_value(RAdamConfig::default())),
+        ("Adamax", serde_json::to_value(AdamaxConfig::default())),
+        ("Adadelta", serde_json::to_value(AdadeltaConfig::default())),
+        ("Rprop", serde_json::to_value(RpropConfig::default())),
+        ("ASGD", serde_json::to_value(AsgdConfig::default())),
+    ];
+    assert_eq!(ours.len(), defaults.len());
+    for (name, config) in ours {
+        let config = config.unwrap();
+        let (ours, theirs) = (
+            config.as_object().unwrap(),
+            defaults[name].as_object().unwrap(),
+        );
+        let mut keys: Vec<&String> = ours.keys().collect();
+        let mut their_keys: Vec<&String> = theirs.keys().collect();
+        keys.sort_unstable();
+        their_keys.sort_unstable();
+        assert_eq!(keys, their_keys, "{name}: option names");
+        for (key, want) in theirs {
+            let got = &ours[key];
+            let same = match want {
+                Value::Bool(b) => got.as_bool() == Some(*b),
+                Value::Number(n) => got.as_f64() == n.as_f64(),
+                Value::Array(_) => floats(got) == floats(want),
+                other => panic!("{name}.{key}: unexpected default {other}"),
+            };
+            assert!(same, "{name}.{key}: default {got}, PyTorch's {want}");
+        }
+    }
+}

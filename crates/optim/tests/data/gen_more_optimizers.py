@@ -19,6 +19,7 @@ default float32, which is the dtype PyTorch keeps the scalar state in (step, NAd
 mu_product, ASGD's eta and mu).
 """
 
+import inspect
 import json
 import math
 import os
@@ -348,6 +349,16 @@ def main():
         "(zero_grad sets None); trajectory[t][i] is param i after step t; state[i] is param i's "
         "optimizer state after the last step (tensors flattened)",
         "cases": cases,
+    }
+    # The constructors' defaults, as their signatures state them.
+    skip = {"self", "params", "foreach", "capturable", "differentiable"}
+    fixture["defaults"] = {
+        name: {
+            k: list(p.default) if isinstance(p.default, tuple) else p.default
+            for k, p in inspect.signature(cls.__init__).parameters.items()
+            if k not in skip
+        }
+        for name, cls in OPTIMIZERS.items()
     }
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "more_optimizers.json")
     with open(path, "w") as f:
