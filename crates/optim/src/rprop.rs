@@ -63,13 +63,16 @@ fn validate(options: &GroupOptions) -> Result<(), OptimError> {
     check_non_negative("Rprop", "lr", c.lr)?;
     // PyTorch's `0.0 < etas[0] < 1.0 < etas[1]`.
     let (eta_minus, eta_plus) = c.etas;
-    if !(0.0 < eta_minus && eta_minus < 1.0) {
+    // Written so that NaN fails both checks.
+    let minus_inside = 0.0 < eta_minus && eta_minus < 1.0;
+    if !minus_inside {
         return Err(invalid("Rprop", "etas[0]", eta_minus, "must be in (0, 1)"));
     }
-    if !(1.0 < eta_plus) {
-        return Err(invalid("Rprop", "etas[1]", eta_plus, "must be > 1"));
+    if eta_plus > 1.0 {
+        Ok(())
+    } else {
+        Err(invalid("Rprop", "etas[1]", eta_plus, "must be > 1"))
     }
-    Ok(())
 }
 
 /// The scalars of one Rprop step, each rounded to the element type.

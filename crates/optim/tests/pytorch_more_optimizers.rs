@@ -232,10 +232,11 @@ fn compare(
     } else {
         let rel = (got - want).abs() / want.abs().max(tol.1);
         worst.fused = worst.fused.max(rel);
-        if !(rel <= tol.0) {
-            worst
-                .failures
-                .push(format!("{}: got {got:e}, PyTorch {want:e}", what()));
+        // A NaN difference fails too.
+        let within = rel <= tol.0;
+        if !within {
+            let failure = format!("{}: got {got:e}, PyTorch {want:e}", what());
+            worst.failures.push(failure);
         }
     }
 }
