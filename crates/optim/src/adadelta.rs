@@ -71,6 +71,7 @@ fn validate(options: &GroupOptions) -> Result<(), OptimError> {
 }
 
 /// The scalars of one Adadelta step, each rounded to the element type.
+#[derive(Clone, Copy)]
 struct AdadeltaScalars<T> {
     rho: T,
     one_minus_rho: T,
@@ -88,6 +89,8 @@ fn adadelta_tensor<T: Float, const MAXIMIZE: bool, const L2: bool>(
     square_avg: &mut Tensor<T>,
     acc_delta: &mut Tensor<T>,
 ) {
+    // The scalars as values, so the loop keeps them in registers.
+    let s = *s;
     zip4(param, grad, square_avg, acc_delta, |p, g, v, u| {
         let mut g = if MAXIMIZE { -g } else { g };
         if L2 {

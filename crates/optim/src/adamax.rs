@@ -65,6 +65,7 @@ fn validate(options: &GroupOptions) -> Result<(), OptimError> {
 }
 
 /// The scalars of one Adamax step of one parameter, each rounded to the element type.
+#[derive(Clone, Copy)]
 struct AdamaxScalars<T> {
     weight: T,
     one_minus_weight: T,
@@ -84,6 +85,8 @@ fn adamax_tensor<T: Float, const MAXIMIZE: bool, const L2: bool, const LOW: bool
     exp_avg: &mut Tensor<T>,
     exp_inf: &mut Tensor<T>,
 ) {
+    // The scalars as values, so the loop keeps them in registers.
+    let s = *s;
     zip4(param, grad, exp_avg, exp_inf, |p, g, m, u| {
         let mut g = if MAXIMIZE { -g } else { g };
         if L2 {

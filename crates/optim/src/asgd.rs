@@ -74,6 +74,7 @@ fn validate(options: &GroupOptions) -> Result<(), OptimError> {
 }
 
 /// The scalars of one ASGD step of one parameter, each in the element type.
+#[derive(Clone, Copy)]
 struct AsgdScalars<T> {
     weight_decay: T,
     /// `1 − λ·η`.
@@ -90,6 +91,8 @@ fn asgd_tensor<T: Float, const MAXIMIZE: bool, const L2: bool, const AVERAGE: bo
     grad: &Tensor<T>,
     ax: &mut Tensor<T>,
 ) {
+    // The scalars as values, so the loop keeps them in registers.
+    let s = *s;
     zip3(param, grad, ax, |p, g, ax| {
         let mut g = if MAXIMIZE { -g } else { g };
         if L2 {

@@ -81,6 +81,7 @@ fn validate(options: &GroupOptions) -> Result<(), OptimError> {
 }
 
 /// The scalars of one NAdam step of one parameter, each rounded to the element type.
+#[derive(Clone, Copy)]
 struct NAdamScalars<T> {
     weight: T,
     one_minus_weight: T,
@@ -112,6 +113,8 @@ fn nadam_tensor<
     exp_avg: &mut Tensor<T>,
     exp_avg_sq: &mut Tensor<T>,
 ) {
+    // The scalars as values, so the loop keeps them in registers.
+    let s = *s;
     zip4(param, grad, exp_avg, exp_avg_sq, |p, g, m, v| {
         let mut g = if MAXIMIZE { -g } else { g };
         if DECOUPLED {

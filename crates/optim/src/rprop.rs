@@ -22,7 +22,7 @@ use backprop_autograd::Var;
 use backprop_tensor::{Float, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::core::{Core, check_grad_shape, check_state_shape, maximum};
+use crate::core::{Core, check_grad_shape, check_state_shape};
 use crate::error::{check_non_negative, invalid};
 use crate::kernel::{dispatch_bools, zip4};
 use crate::{GroupOptions, OptimError, Optimizer, OptimizerState, ParamGroup, RpropState};
@@ -76,9 +76,13 @@ fn validate(options: &GroupOptions) -> Result<(), OptimError> {
 }
 
 /// The scalars of one Rprop step, each rounded to the element type.
+#[derive(Clone, Copy)]
 struct RpropScalars<T> {
     eta_minus: T,
     eta_plus: T,
+    /// The factor where the sign flipped: `η₋`, or 1 when `η₋` rounds to 0 in the element
+    /// type (PyTorch's third assignment, `sign[sign.eq(0)] = 1`, then catches it).
+    flipped: T,
     step_min: T,
     step_max: T,
 }
@@ -86,23 +90,12 @@ struct RpropScalars<T> {
 /// `torch.sign` of a float: `(0 < x) − (x < 0)`, so `+0` for both zeros and for NaN.
 #[inline(always)]
 fn sign<T: Float>(x: T) -> T {
-    if x > T::zero() {
-        T::one()
-    } else if x < T::zero() {
-        -T::one()
-    } else {
-        T::zero()
-    }
+    let positive = if x > T::zero() { T::one() } else { T::zero() };
+    if x < T::zero() { -T::one() } else { positive }
 }
 
-/// `torch.clamp(x, lo, hi)` with scalar bounds: `min(max(x, lo), hi)`, a NaN passed on.
-#[inline(always)]
-fn clamp<T: Float>(x: T, lo: T, hi: T) -> T {
-    let x = maximum(x, lo);
-    if x.is_nan() || x < hi { x } else { hi }
-}
-
-/// One Rprop step of one parameter.
+/// One Rprop step of one parameter. Every choice is a select rather than a branch, so the
+/// loop vectorizes and random signs cost no mispredictions.
 #[inline(always)]
 fn rprop_tensor<T: Float, const MAXIMIZE: bool>(
     s: &RpropScalars<T>,
@@ -111,21 +104,24 @@ fn rprop_tensor<T: Float, const MAXIMIZE: bool>(
     prev: &mut Tensor<T>,
     step_size: &mut Tensor<T>,
 ) {
+    // The scalars as values, so the loop keeps them in registers.
+    let s = *s;
     zip4(param, grad, prev, step_size, |p, g, prev, step| {
         let g = if MAXIMIZE { -g } else { g };
-        // The three masked assignments of PyTorch, in its order, so that a factor rounded to
-        // 0 or 1 in the element type is treated as PyTorch treats it.
-        let mut f = sign(g * *prev);
-        if f > T::zero() {
-            f = s.eta_plus;
-        }
-        if f < T::zero() {
-            f = s.eta_minus;
-        }
-        if f == T::zero() {
-            f = T::one();
-        }
-        *step = clamp(*step * f, s.step_min, s.step_max);
+        // PyTorch's masked assignments on sign(g·prev): η₊ where positive, η₋ where
+        // negative, 1 where zero (or NaN).
+        let product = g * *prev;
+        let f = if product < T::zero() {
+            s.flipped
+        } else {
+            T::one()
+        };
+        let f = if product > T::zero() { s.eta_plus } else { f };
+        // `clamp_(min, max)`: a NaN stays NaN.
+        let x = *step * f;
+        let x = if x < s.step_min { s.step_min } else { x };
+        *step = if x > s.step_max { s.step_max } else { x };
+        // `grad[sign.eq(etaminus)] = 0`, comparing after the rounding to the element type.
         let g = if f == s.eta_minus { T::zero() } else { g };
         *p += -T::one() * sign(g) * *step;
         *prev = g;
@@ -212,8 +208,14 @@ impl<T: Float> Optimizer<T> for Rprop<T> {
                     group.options.kind()
                 );
             };
+            let eta_minus = T::from_f64(c.etas.0);
             let s = RpropScalars {
-                eta_minus: T::from_f64(c.etas.0),
+                eta_minus,
+                flipped: if eta_minus == T::zero() {
+                    T::one()
+                } else {
+                    eta_minus
+                },
                 eta_plus: T::from_f64(c.etas.1),
                 step_min: T::from_f64(c.step_sizes.0),
                 step_max: T::from_f64(c.step_sizes.1),
