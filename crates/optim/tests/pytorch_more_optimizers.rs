@@ -336,8 +336,8 @@ fn replay<T: Float>(ci: usize, case: &Value, exact: bool, tol: (f64, f64), worst
 fn fixture_cases() -> Vec<Value> {
     let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
     let cases = fixture["cases"].as_array().unwrap().clone();
-    // Four cases per optimizer, each in both dtypes.
-    assert_eq!(cases.len(), 48);
+    // Four cases per optimizer and one more for Rprop, each in both dtypes.
+    assert_eq!(cases.len(), 50);
     cases
 }
 

@@ -199,6 +199,16 @@ CASES = [
         ],
         [],
     ),
+    # In float32, 1e-50 rounds to 0 (so a flipped sign's factor becomes 1 and no gradient is
+    # zeroed) and both etas of the second group round to 1 (so every gradient is zeroed).
+    (
+        "Rprop",
+        [
+            {"lr": 0.1, "etas": [1e-50, 1.2]},
+            {"lr": 0.1, "etas": [0.99999999, 1.00000001]},
+        ],
+        [],
+    ),
     (
         "ASGD",
         [
