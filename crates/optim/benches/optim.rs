@@ -5,8 +5,9 @@ use std::hint::black_box;
 
 use backprop_autograd::Var;
 use backprop_optim::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, RmsProp,
-    RmsPropConfig, Sgd, SgdConfig,
+    Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax,
+    AdamaxConfig, Asgd, AsgdConfig, NAdam, NAdamConfig, Optimizer, RAdam, RAdamConfig, RmsProp,
+    RmsPropConfig, Rprop, RpropConfig, Sgd, SgdConfig,
 };
 use backprop_tensor::{Rng, Tensor};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -55,6 +56,24 @@ fn optimizers(c: &mut Criterion) {
     });
     bench_one(c, "adagrad", |p| {
         Box::new(Adagrad::new(p, AdagradConfig::default()).expect("valid options"))
+    });
+    bench_one(c, "adadelta", |p| {
+        Box::new(Adadelta::new(p, AdadeltaConfig::default()).expect("valid options"))
+    });
+    bench_one(c, "adamax", |p| {
+        Box::new(Adamax::new(p, AdamaxConfig::default()).expect("valid options"))
+    });
+    bench_one(c, "nadam", |p| {
+        Box::new(NAdam::new(p, NAdamConfig::default()).expect("valid options"))
+    });
+    bench_one(c, "radam", |p| {
+        Box::new(RAdam::new(p, RAdamConfig::default()).expect("valid options"))
+    });
+    bench_one(c, "rprop", |p| {
+        Box::new(Rprop::new(p, RpropConfig::default()).expect("valid options"))
+    });
+    bench_one(c, "asgd", |p| {
+        Box::new(Asgd::new(p, AsgdConfig::default()).expect("valid options"))
     });
 }
 

@@ -242,6 +242,23 @@ pub(crate) fn check_grad_shape<T: Float>(
     );
 }
 
+/// Panics unless a state buffer has its parameter's shape (the parameter's value was replaced
+/// by one of another shape after the state was made).
+#[track_caller]
+pub(crate) fn check_state_shape<T: Float>(
+    owner: &str,
+    (group, param): (usize, usize),
+    p: &Tensor<T>,
+    name: &str,
+    buffer: &Tensor<T>,
+) {
+    let (ps, bs) = (p.shape(), buffer.shape());
+    assert!(
+        ps.len() == bs.len() && ps.iter().zip(bs).all(|(a, b)| a == b),
+        "{owner}.step: group {group}, param {param}: state `{name}` has shape {bs:?} but the parameter has shape {ps:?}",
+    );
+}
+
 /// PyTorch's `lerp(a, b, w)`: the two-sided formula keeps the result exact at both ends
 /// (`w = 0` gives `a`, `w = 1` gives `b`).
 #[inline(always)]

@@ -128,6 +128,21 @@ pub enum OptimError {
     },
 }
 
+/// An [`OptimError::InvalidOption`] for `value`.
+pub(crate) fn invalid(
+    owner: &'static str,
+    option: &'static str,
+    value: f64,
+    reason: &'static str,
+) -> OptimError {
+    OptimError::InvalidOption {
+        owner,
+        option,
+        value: value.to_string(),
+        reason,
+    }
+}
+
 /// Checks `value >= 0` (false for NaN), the most common hyperparameter constraint.
 pub(crate) fn check_non_negative(
     owner: &'static str,
@@ -137,11 +152,30 @@ pub(crate) fn check_non_negative(
     if value >= 0.0 {
         Ok(())
     } else {
-        Err(OptimError::InvalidOption {
-            owner,
-            option,
-            value: value.to_string(),
-            reason: "must be >= 0",
-        })
+        Err(invalid(owner, option, value, "must be >= 0"))
     }
+}
+
+/// Checks `lo <= value < hi`, or `lo <= value <= hi` when `closed` (false for NaN); `reason`
+/// states the range as the error will print it.
+pub(crate) fn check_range(
+    owner: &'static str,
+    option: &'static str,
+    value: f64,
+    (lo, hi, closed): (f64, f64, bool),
+    reason: &'static str,
+) -> Result<(), OptimError> {
+    let inside = lo <= value && (value < hi || (closed && value == hi));
+    if inside {
+        Ok(())
+    } else {
+        Err(invalid(owner, option, value, reason))
+    }
+}
+
+/// Checks both decay rates of an Adam-style `betas` pair: each in `[0, 1)`.
+pub(crate) fn check_betas(owner: &'static str, betas: (f64, f64)) -> Result<(), OptimError> {
+    let unit = (0.0, 1.0, false);
+    check_range(owner, "betas[0]", betas.0, unit, "must be in [0, 1)")?;
+    check_range(owner, "betas[1]", betas.1, unit, "must be in [0, 1)")
 }

@@ -5,7 +5,8 @@ use backprop_tensor::Float;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AdagradConfig, AdamConfig, AdamWConfig, OptimError, OptimizerState, RmsPropConfig, SgdConfig,
+    AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, AsgdConfig, NAdamConfig,
+    OptimError, OptimizerState, RAdamConfig, RmsPropConfig, RpropConfig, SgdConfig,
 };
 
 /// An optimizer: updates parameters in place from their gradients, like `torch.optim.Optimizer`.
@@ -143,6 +144,18 @@ pub enum GroupOptions {
     RmsProp(RmsPropConfig),
     /// Options of [`Adagrad`](crate::Adagrad).
     Adagrad(AdagradConfig),
+    /// Options of [`NAdam`](crate::NAdam).
+    NAdam(NAdamConfig),
+    /// Options of [`RAdam`](crate::RAdam).
+    RAdam(RAdamConfig),
+    /// Options of [`Adamax`](crate::Adamax).
+    Adamax(AdamaxConfig),
+    /// Options of [`Adadelta`](crate::Adadelta).
+    Adadelta(AdadeltaConfig),
+    /// Options of [`Rprop`](crate::Rprop).
+    Rprop(RpropConfig),
+    /// Options of [`Asgd`](crate::Asgd).
+    Asgd(AsgdConfig),
 }
 
 impl GroupOptions {
@@ -154,6 +167,12 @@ impl GroupOptions {
             GroupOptions::AdamW(c) => c.lr,
             GroupOptions::RmsProp(c) => c.lr,
             GroupOptions::Adagrad(c) => c.lr,
+            GroupOptions::NAdam(c) => c.lr,
+            GroupOptions::RAdam(c) => c.lr,
+            GroupOptions::Adamax(c) => c.lr,
+            GroupOptions::Adadelta(c) => c.lr,
+            GroupOptions::Rprop(c) => c.lr,
+            GroupOptions::Asgd(c) => c.lr,
         }
     }
 
@@ -165,6 +184,12 @@ impl GroupOptions {
             GroupOptions::AdamW(c) => c.lr = lr,
             GroupOptions::RmsProp(c) => c.lr = lr,
             GroupOptions::Adagrad(c) => c.lr = lr,
+            GroupOptions::NAdam(c) => c.lr = lr,
+            GroupOptions::RAdam(c) => c.lr = lr,
+            GroupOptions::Adamax(c) => c.lr = lr,
+            GroupOptions::Adadelta(c) => c.lr = lr,
+            GroupOptions::Rprop(c) => c.lr = lr,
+            GroupOptions::Asgd(c) => c.lr = lr,
         }
     }
 
@@ -176,6 +201,12 @@ impl GroupOptions {
             GroupOptions::AdamW(_) => "AdamW",
             GroupOptions::RmsProp(_) => "RMSprop",
             GroupOptions::Adagrad(_) => "Adagrad",
+            GroupOptions::NAdam(_) => "NAdam",
+            GroupOptions::RAdam(_) => "RAdam",
+            GroupOptions::Adamax(_) => "Adamax",
+            GroupOptions::Adadelta(_) => "Adadelta",
+            GroupOptions::Rprop(_) => "Rprop",
+            GroupOptions::Asgd(_) => "ASGD",
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::GroupOptions;
 #[serde(bound = "")]
 pub struct OptimizerState<T: Float> {
     /// The optimizer that saved the state, as PyTorch names it (`"SGD"`, `"Adam"`, `"AdamW"`,
-    /// `"RMSprop"`, `"Adagrad"`).
+    /// `"RMSprop"`, `"Adagrad"`, `"NAdam"`, `"RAdam"`, `"Adamax"`, `"Adadelta"`, `"Rprop"`, `"ASGD"`).
     pub optimizer: String,
     /// The groups, in order.
     pub param_groups: Vec<GroupState>,
@@ -52,6 +52,18 @@ pub enum ParamState<T: Float> {
     RmsProp(RmsPropState<T>),
     /// State of [`Adagrad`](crate::Adagrad).
     Adagrad(AdagradState<T>),
+    /// State of [`NAdam`](crate::NAdam).
+    NAdam(NAdamState<T>),
+    /// State of [`RAdam`](crate::RAdam).
+    RAdam(RAdamState<T>),
+    /// State of [`Adamax`](crate::Adamax).
+    Adamax(AdamaxState<T>),
+    /// State of [`Adadelta`](crate::Adadelta).
+    Adadelta(AdadeltaState<T>),
+    /// State of [`Rprop`](crate::Rprop).
+    Rprop(RpropState<T>),
+    /// State of [`Asgd`](crate::Asgd).
+    Asgd(AsgdState<T>),
 }
 
 impl<T: Float> ParamState<T> {
@@ -62,6 +74,12 @@ impl<T: Float> ParamState<T> {
             ParamState::Adam(_) => "Adam",
             ParamState::RmsProp(_) => "RMSprop",
             ParamState::Adagrad(_) => "Adagrad",
+            ParamState::NAdam(_) => "NAdam",
+            ParamState::RAdam(_) => "RAdam",
+            ParamState::Adamax(_) => "Adamax",
+            ParamState::Adadelta(_) => "Adadelta",
+            ParamState::Rprop(_) => "Rprop",
+            ParamState::Asgd(_) => "ASGD",
         }
     }
 
@@ -91,6 +109,27 @@ impl<T: Float> ParamState<T> {
                 }
             }
             ParamState::Adagrad(s) => out.push(("sum", &s.sum)),
+            ParamState::NAdam(s) => {
+                out.push(("exp_avg", &s.exp_avg));
+                out.push(("exp_avg_sq", &s.exp_avg_sq));
+            }
+            ParamState::RAdam(s) => {
+                out.push(("exp_avg", &s.exp_avg));
+                out.push(("exp_avg_sq", &s.exp_avg_sq));
+            }
+            ParamState::Adamax(s) => {
+                out.push(("exp_avg", &s.exp_avg));
+                out.push(("exp_inf", &s.exp_inf));
+            }
+            ParamState::Adadelta(s) => {
+                out.push(("square_avg", &s.square_avg));
+                out.push(("acc_delta", &s.acc_delta));
+            }
+            ParamState::Rprop(s) => {
+                out.push(("prev", &s.prev));
+                out.push(("step_size", &s.step_size));
+            }
+            ParamState::Asgd(s) => out.push(("ax", &s.ax)),
         }
         out
     }
@@ -142,6 +181,85 @@ pub struct AdagradState<T: Float> {
     pub sum: Tensor<T>,
 }
 
+/// Per-parameter state of NAdam.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct NAdamState<T: Float> {
+    /// Steps taken with a gradient.
+    pub step: u64,
+    /// The product `μ₁·μ₂·…·μₜ` of the momentum coefficients so far (starts at 1). Kept in the
+    /// element type, as PyTorch keeps it in its default dtype (float32 unless
+    /// `torch.set_default_dtype(torch.float64)`).
+    pub mu_product: T,
+    /// First moment `m`.
+    pub exp_avg: Tensor<T>,
+    /// Second moment `v`.
+    pub exp_avg_sq: Tensor<T>,
+}
+
+/// Per-parameter state of RAdam.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct RAdamState<T: Float> {
+    /// Steps taken with a gradient.
+    pub step: u64,
+    /// First moment `m`.
+    pub exp_avg: Tensor<T>,
+    /// Second moment `v`.
+    pub exp_avg_sq: Tensor<T>,
+}
+
+/// Per-parameter state of Adamax.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct AdamaxState<T: Float> {
+    /// Steps taken with a gradient.
+    pub step: u64,
+    /// First moment `m`.
+    pub exp_avg: Tensor<T>,
+    /// Exponentially weighted infinity norm `u`.
+    pub exp_inf: Tensor<T>,
+}
+
+/// Per-parameter state of Adadelta.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct AdadeltaState<T: Float> {
+    /// Steps taken with a gradient.
+    pub step: u64,
+    /// Running average of the squared gradient `v`.
+    pub square_avg: Tensor<T>,
+    /// Running average of the squared update `u`.
+    pub acc_delta: Tensor<T>,
+}
+
+/// Per-parameter state of Rprop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct RpropState<T: Float> {
+    /// Steps taken with a gradient.
+    pub step: u64,
+    /// The gradient of the previous step, zeroed where its sign flipped.
+    pub prev: Tensor<T>,
+    /// Each element's step size (starts at the group's `lr` when the state is made).
+    pub step_size: Tensor<T>,
+}
+
+/// Per-parameter state of ASGD.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct AsgdState<T: Float> {
+    /// Steps taken with a gradient.
+    pub step: u64,
+    /// The step size η of the next step (starts at the group's `lr`). Kept in the element
+    /// type, as PyTorch keeps it in its default dtype.
+    pub eta: T,
+    /// The averaging coefficient μ of the next step (starts at 1), in the element type.
+    pub mu: T,
+    /// The averaged parameter `ax`.
+    pub ax: Tensor<T>,
+}
+
 /// Conversion between an optimizer's own state type and [`ParamState`].
 pub(crate) trait StateKind<T: Float>: Sized + Clone {
     /// Wraps the state for saving.
@@ -172,3 +290,9 @@ macro_rules! state_kind {
 state_kind!(SgdState, Sgd, "SGD");
 state_kind!(RmsPropState, RmsProp, "RMSprop");
 state_kind!(AdagradState, Adagrad, "Adagrad");
+state_kind!(NAdamState, NAdam, "NAdam");
+state_kind!(RAdamState, RAdam, "RAdam");
+state_kind!(AdamaxState, Adamax, "Adamax");
+state_kind!(AdadeltaState, Adadelta, "Adadelta");
+state_kind!(RpropState, Rprop, "Rprop");
+state_kind!(AsgdState, Asgd, "ASGD");

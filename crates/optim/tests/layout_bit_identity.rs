@@ -6,8 +6,9 @@
 
 use backprop_autograd::Var;
 use backprop_optim::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, ParamState, RmsProp,
-    RmsPropConfig, Sgd, SgdConfig,
+    Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax,
+    AdamaxConfig, Asgd, AsgdConfig, NAdam, NAdamConfig, Optimizer, ParamState, RAdam, RAdamConfig,
+    RmsProp, RmsPropConfig, Rprop, RpropConfig, Sgd, SgdConfig,
 };
 use backprop_tensor::ndarray::{Array, IxDyn};
 use backprop_tensor::{Float, Rng, Tensor};
@@ -120,6 +121,12 @@ fn step_count<T: Float>(s: &ParamState<T>) -> Option<u64> {
         ParamState::Adam(s) => Some(s.step),
         ParamState::RmsProp(s) => Some(s.step),
         ParamState::Adagrad(s) => Some(s.step),
+        ParamState::NAdam(s) => Some(s.step),
+        ParamState::RAdam(s) => Some(s.step),
+        ParamState::Adamax(s) => Some(s.step),
+        ParamState::Adadelta(s) => Some(s.step),
+        ParamState::Rprop(s) => Some(s.step),
+        ParamState::Asgd(s) => Some(s.step),
     }
 }
 
@@ -285,6 +292,99 @@ fn adagrad_is_bit_identical_for_every_layout() {
                 check::<f64>(&label, &|p| Box::new(Adagrad::new(p, c).unwrap()));
             }
         }
+    }
+}
+
+#[test]
+fn nadam_and_radam_are_bit_identical_for_every_layout() {
+    for maximize in all_bools() {
+        for decoupled_weight_decay in all_bools() {
+            for weight_decay in [0.0, 0.1] {
+                // β₁ on both sides of `lerp`'s switch.
+                for betas in [(0.9, 0.999), (0.3, 0.5)] {
+                    let c = NAdamConfig {
+                        lr: 0.01,
+                        betas,
+                        weight_decay,
+                        decoupled_weight_decay,
+                        maximize,
+                        ..Default::default()
+                    };
+                    let label = format!("NAdam {c:?}");
+                    check::<f32>(&label, &|p| Box::new(NAdam::new(p, c).unwrap()));
+                    check::<f64>(&label, &|p| Box::new(NAdam::new(p, c).unwrap()));
+                }
+                // β₂ = 0.3 gives ρ∞ < 5 (never rectified); 0.6 rectifies from the fourth step.
+                for betas in [(0.9, 0.3), (0.3, 0.6)] {
+                    let c = RAdamConfig {
+                        lr: 0.01,
+                        betas,
+                        weight_decay,
+                        decoupled_weight_decay,
+                        maximize,
+                        ..Default::default()
+                    };
+                    let label = format!("RAdam {c:?}");
+                    check::<f32>(&label, &|p| Box::new(RAdam::new(p, c).unwrap()));
+                    check::<f64>(&label, &|p| Box::new(RAdam::new(p, c).unwrap()));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn adamax_adadelta_and_asgd_are_bit_identical_for_every_layout() {
+    for maximize in all_bools() {
+        for weight_decay in [0.0, 0.1] {
+            for betas in [(0.9, 0.999), (0.3, 0.5)] {
+                let c = AdamaxConfig {
+                    lr: 0.01,
+                    betas,
+                    weight_decay,
+                    maximize,
+                    ..Default::default()
+                };
+                let label = format!("Adamax {c:?}");
+                check::<f32>(&label, &|p| Box::new(Adamax::new(p, c).unwrap()));
+                check::<f64>(&label, &|p| Box::new(Adamax::new(p, c).unwrap()));
+            }
+            let c = AdadeltaConfig {
+                weight_decay,
+                maximize,
+                ..Default::default()
+            };
+            let label = format!("Adadelta {c:?}");
+            check::<f32>(&label, &|p| Box::new(Adadelta::new(p, c).unwrap()));
+            check::<f64>(&label, &|p| Box::new(Adadelta::new(p, c).unwrap()));
+            // t0 = 2: the average copies the parameter, then follows it with μ < 1.
+            let c = AsgdConfig {
+                lr: 0.05,
+                lambd: 0.1,
+                t0: 2.0,
+                weight_decay,
+                maximize,
+                ..Default::default()
+            };
+            let label = format!("ASGD {c:?}");
+            check::<f32>(&label, &|p| Box::new(Asgd::new(p, c).unwrap()));
+            check::<f64>(&label, &|p| Box::new(Asgd::new(p, c).unwrap()));
+        }
+    }
+}
+
+#[test]
+fn rprop_is_bit_identical_for_every_layout() {
+    for maximize in all_bools() {
+        let c = RpropConfig {
+            lr: 0.05,
+            step_sizes: (1e-3, 0.2),
+            maximize,
+            ..Default::default()
+        };
+        let label = format!("Rprop {c:?}");
+        check::<f32>(&label, &|p| Box::new(Rprop::new(p, c).unwrap()));
+        check::<f64>(&label, &|p| Box::new(Rprop::new(p, c).unwrap()));
     }
 }
 

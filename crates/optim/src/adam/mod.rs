@@ -18,11 +18,12 @@
 //! the element type where they meet a tensor, so an `f32` run rounds exactly where PyTorch's
 //! does. Each parameter is updated in one pass over its elements, in the order above.
 //!
-//! One known difference at the last bit: PyTorch's CPU kernels built for AVX2 evaluate
+//! Two known differences at the last bit: PyTorch's CPU kernels built for AVX2 evaluate
 //! `lerp`, `addcmul` and `add(alpha=)` with fused multiply-adds (PyTorch 2.15 does so for every
 //! element, older versions only on whole SIMD chunks), while this crate rounds each product
-//! first. An element may differ by an ulp per step; 20-step `f64` trajectories agree to about
-//! 1e-12 relative.
+//! first; and PyTorch's CPU square root (MKL's vector math in its x86-64 builds) is not
+//! correctly rounded, while this crate's is. An element may differ by an ulp per step; 20-step
+//! `f64` trajectories agree to about 1e-12 relative.
 
 mod slot;
 mod update;
