@@ -171,3 +171,59 @@ fn one_cycle_panics_past_its_total_steps_and_leaves_the_rates() {
     assert!(msg.contains("tried to step 4 times"), "{msg}");
     assert_eq!((lrs(&opt), sched.last_epoch()), (before, 3));
 }
+
+/// The optimizers with `betas` cycle their first beta exactly as Adam does (which the
+/// PyTorch fixture checks); those with neither `momentum` nor `betas` are refused, as
+/// PyTorch refuses them.
+#[test]
+fn one_cycle_cycles_beta1_of_every_optimizer_with_betas() {
+    use backprop_optim::{
+        Adadelta, AdadeltaConfig, Adam, AdamConfig, Adamax, AdamaxConfig, Asgd, AsgdConfig,
+        GroupOptions, NAdam, NAdamConfig, RAdam, RAdamConfig, Rprop, RpropConfig,
+    };
+    let p = || vec![Var::parameter(Tensor::<f64>::zeros(&[1]))];
+    let config = || OneCycleLrConfig {
+        total_steps: Some(10),
+        ..Default::default()
+    };
+    fn beta1(options: &GroupOptions) -> f64 {
+        match options {
+            GroupOptions::Adam(c) => c.betas.0,
+            GroupOptions::NAdam(c) => c.betas.0,
+            GroupOptions::RAdam(c) => c.betas.0,
+            GroupOptions::Adamax(c) => c.betas.0,
+            other => panic!("{} has no betas", other.kind()),
+        }
+    }
+    fn trajectory<O: Optimizer<f64>>(mut opt: O, config: OneCycleLrConfig) -> Vec<f64> {
+        let mut sched = OneCycleLr::new(&mut opt, 0.1, config).unwrap();
+        let mut out = vec![beta1(&opt.param_groups()[0].options)];
+        for _ in 0..9 {
+            sched.step(&mut opt);
+            out.push(beta1(&opt.param_groups()[0].options));
+        }
+        out
+    }
+    let adam = trajectory(Adam::new(p(), AdamConfig::default()).unwrap(), config());
+    assert_ne!(adam[0], adam[5], "the first beta moves over the cycle");
+    let nadam = trajectory(NAdam::new(p(), NAdamConfig::default()).unwrap(), config());
+    let radam = trajectory(RAdam::new(p(), RAdamConfig::default()).unwrap(), config());
+    let adamax = trajectory(Adamax::new(p(), AdamaxConfig::default()).unwrap(), config());
+    assert_eq!(nadam, adam);
+    assert_eq!(radam, adam);
+    assert_eq!(adamax, adam);
+
+    let refused = |e: backprop_optim::OptimError| e.to_string().contains("cycle_momentum");
+    let mut rprop = Rprop::new(p(), RpropConfig::default()).unwrap();
+    assert!(refused(
+        OneCycleLr::new(&mut rprop, 0.1, config()).unwrap_err()
+    ));
+    let mut adadelta = Adadelta::new(p(), AdadeltaConfig::default()).unwrap();
+    assert!(refused(
+        OneCycleLr::new(&mut adadelta, 0.1, config()).unwrap_err()
+    ));
+    let mut asgd = Asgd::new(p(), AsgdConfig::default()).unwrap();
+    assert!(refused(
+        OneCycleLr::new(&mut asgd, 0.1, config()).unwrap_err()
+    ));
+}

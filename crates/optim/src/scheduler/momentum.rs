@@ -13,8 +13,8 @@ use crate::{GroupOptions, OptimError, Optimizer};
 /// The momentum bounds of each group and which option carries the momentum.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct CycledMomentum {
-    /// PyTorch's `use_beta1`: the optimizer has `betas` (Adam, AdamW), whose first entry is
-    /// cycled, rather than `momentum` (SGD, RMSprop).
+    /// PyTorch's `use_beta1`: the optimizer has `betas` (Adam, AdamW, NAdam, RAdam,
+    /// Adamax), whose first entry is cycled, rather than `momentum` (SGD, RMSprop).
     pub(crate) use_beta1: bool,
     /// Lower bound of each group's momentum (`base_momentum`).
     pub(crate) base: Vec<f64>,
@@ -29,7 +29,7 @@ impl CycledMomentum {
     /// # Errors
     ///
     /// [`OptimError::InvalidOption`] naming `cycle_momentum` for an optimizer without
-    /// momentum (Adagrad), or naming the bound whose list does not have one value per group.
+    /// momentum (Adagrad, Adadelta, Rprop, ASGD), or naming the bound whose list does not have one value per group.
     pub(crate) fn new<T: Float, O: Optimizer<T> + ?Sized>(
         owner: &'static str,
         optimizer: &O,
@@ -62,8 +62,15 @@ impl CycledMomentum {
 fn uses_beta1(options: &GroupOptions) -> Option<bool> {
     match options {
         GroupOptions::Sgd(_) | GroupOptions::RmsProp(_) => Some(false),
-        GroupOptions::Adam(_) | GroupOptions::AdamW(_) => Some(true),
-        GroupOptions::Adagrad(_) => None,
+        GroupOptions::Adam(_)
+        | GroupOptions::AdamW(_)
+        | GroupOptions::NAdam(_)
+        | GroupOptions::RAdam(_)
+        | GroupOptions::Adamax(_) => Some(true),
+        GroupOptions::Adagrad(_)
+        | GroupOptions::Adadelta(_)
+        | GroupOptions::Rprop(_)
+        | GroupOptions::Asgd(_) => None,
     }
 }
 
@@ -75,7 +82,13 @@ pub(crate) fn set_momentum(options: &mut GroupOptions, momentum: f64) {
         GroupOptions::RmsProp(c) => c.momentum = momentum,
         GroupOptions::Adam(c) => c.betas.0 = momentum,
         GroupOptions::AdamW(c) => c.betas.0 = momentum,
-        GroupOptions::Adagrad(_) => {}
+        GroupOptions::NAdam(c) => c.betas.0 = momentum,
+        GroupOptions::RAdam(c) => c.betas.0 = momentum,
+        GroupOptions::Adamax(c) => c.betas.0 = momentum,
+        GroupOptions::Adagrad(_)
+        | GroupOptions::Adadelta(_)
+        | GroupOptions::Rprop(_)
+        | GroupOptions::Asgd(_) => {}
     }
 }
 
