@@ -103,7 +103,13 @@ fn momenta(opt: &Opt) -> Vec<Vec<f64>> {
             GroupOptions::RmsProp(c) => vec![c.momentum],
             GroupOptions::Adam(c) => vec![c.betas.0, c.betas.1],
             GroupOptions::AdamW(c) => vec![c.betas.0, c.betas.1],
-            GroupOptions::Adagrad(_) => vec![],
+            GroupOptions::NAdam(c) => vec![c.betas.0, c.betas.1],
+            GroupOptions::RAdam(c) => vec![c.betas.0, c.betas.1],
+            GroupOptions::Adamax(c) => vec![c.betas.0, c.betas.1],
+            GroupOptions::Adagrad(_)
+            | GroupOptions::Adadelta(_)
+            | GroupOptions::Rprop(_)
+            | GroupOptions::Asgd(_) => vec![],
         })
         .collect()
 }
