@@ -3,6 +3,7 @@
 mod activation;
 mod dropout;
 mod flatten;
+mod layer_norm;
 mod linear;
 mod sequential;
 
@@ -11,5 +12,6 @@ pub use activation::{
 };
 pub use dropout::Dropout;
 pub use flatten::{Flatten, Identity};
+pub use layer_norm::LayerNorm;
 pub use linear::Linear;
 pub use sequential::Sequential;
