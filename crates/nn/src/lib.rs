@@ -68,8 +68,8 @@ mod state_dict;
 
 pub use error::LayerError;
 pub use layers::{
-    Dropout, ELU, Flatten, GELU, Hardtanh, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax,
-    ReLU, Sequential, SiLU, Sigmoid, Softmax, Softplus, Tanh,
+    BatchNorm1d, Dropout, ELU, Embedding, Flatten, GELU, Hardtanh, Identity, LayerNorm, LeakyReLU,
+    Linear, LogSoftmax, ReLU, Sequential, SiLU, Sigmoid, Softmax, Softplus, Tanh,
 };
 pub use losses::{
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,

@@ -72,6 +72,13 @@ pub trait Module<T: Float = f32>: Send + Sync {
         Vec::new()
     }
 
+    /// The buffers this module owns directly: state that is saved in the state dict but is
+    /// not a parameter (batch norm's running statistics), by name, as PyTorch's
+    /// `register_buffer`. They are values without gradients, updated in place.
+    fn local_buffers(&self) -> Vec<(&str, Var<T>)> {
+        Vec::new()
+    }
+
     /// Switches training mode on this module and every descendant. Layers whose behaviour
     /// depends on the mode (dropout) override this to record it, then recurse.
     fn set_training(&self, training: bool) {
@@ -100,6 +107,25 @@ pub trait Module<T: Float = f32>: Send + Sync {
                     .named_parameters()
                     .into_iter()
                     .map(|(n, p)| (format!("{prefix}.{n}"), p)),
+            );
+        }
+        out
+    }
+
+    /// Every buffer with its dotted name (`"bn.running_mean"`), own buffers first, then each
+    /// child's in order (PyTorch's `named_buffers`).
+    fn named_buffers(&self) -> Vec<(String, Var<T>)> {
+        let mut out: Vec<(String, Var<T>)> = self
+            .local_buffers()
+            .into_iter()
+            .map(|(n, b)| (n.to_string(), b))
+            .collect();
+        for (prefix, child) in self.children() {
+            out.extend(
+                child
+                    .named_buffers()
+                    .into_iter()
+                    .map(|(n, b)| (format!("{prefix}.{n}"), b)),
             );
         }
         out
@@ -136,17 +162,19 @@ pub trait Module<T: Float = f32>: Send + Sync {
         self.set_training(false);
     }
 
-    /// A copy of every parameter's value by dotted name (PyTorch's `state_dict()`).
+    /// A copy of every parameter's and buffer's value by dotted name (PyTorch's
+    /// `state_dict()`).
     fn state_dict(&self) -> BTreeMap<String, Tensor<T>> {
         self.named_parameters()
             .into_iter()
+            .chain(self.named_buffers())
             .map(|(n, p)| (n, p.value()))
             .collect()
     }
 
-    /// Copies values from `state` into the parameters with the same names.
+    /// Copies values from `state` into the parameters and buffers with the same names.
     ///
-    /// With `strict`, every parameter must be present and no other key may be; without it,
+    /// With `strict`, every parameter and buffer must be present and no other key may be; without it,
     /// missing and unexpected keys are skipped. Shapes must always match. Nothing is changed
     /// when an error is returned.
     ///
@@ -159,7 +187,9 @@ pub trait Module<T: Float = f32>: Send + Sync {
         state: &BTreeMap<String, Tensor<T>>,
         strict: bool,
     ) -> Result<(), StateDictError> {
-        state_dict::load_into(&self.named_parameters(), state, strict)
+        let mut entries = self.named_parameters();
+        entries.extend(self.named_buffers());
+        state_dict::load_into(&entries, state, strict)
     }
 }
 
@@ -172,6 +202,9 @@ impl<T: Float, M: Module<T> + ?Sized> Module<T> for Box<M> {
     }
     fn local_parameters(&self) -> Vec<(&str, Var<T>)> {
         (**self).local_parameters()
+    }
+    fn local_buffers(&self) -> Vec<(&str, Var<T>)> {
+        (**self).local_buffers()
     }
     fn set_training(&self, training: bool) {
         (**self).set_training(training);

@@ -1,7 +1,9 @@
 //! Layers: [`Linear`], [`Sequential`], [`Dropout`], activations and shape modules.
 
 mod activation;
+mod batch_norm;
 mod dropout;
+mod embedding;
 mod flatten;
 mod layer_norm;
 mod linear;
@@ -10,7 +12,9 @@ mod sequential;
 pub use activation::{
     ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Softplus, Tanh,
 };
+pub use batch_norm::BatchNorm1d;
 pub use dropout::Dropout;
+pub use embedding::Embedding;
 pub use flatten::{Flatten, Identity};
 pub use layer_norm::LayerNorm;
 pub use linear::Linear;
