@@ -1,19 +1,24 @@
-//! Gradient-check cases for every loss, run by `cargo xtask check-grads` next to the
-//! autograd ops and by this crate's tests. Losses compose checked ops (the fused
-//! cross-entropy among them); these cases check each loss as a whole, for every option.
+//! Gradient-check cases for every loss and for the layers whose forward pass is more than
+//! one op (`LayerNorm`, `BatchNorm1d`, `Embedding`), run by `cargo xtask check-grads` next
+//! to the autograd ops and by this crate's tests. Losses and layers compose checked ops (the
+//! fused cross-entropy among them); these cases check each as a whole, for every option,
+//! with the layer's parameters among the checked inputs.
 
 use backprop_autograd::checks::{GradCase, OpInfo, SecondOrder, inputs};
 use backprop_tensor::{Rng, Tensor};
 
 use crate::functional as F;
-use crate::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, NLLLoss, Reduction};
+use crate::{
+    BCELoss, BCEWithLogitsLoss, BatchNorm1d, CrossEntropyLoss, Embedding, KLDivLoss, LayerNorm,
+    Module, NLLLoss, Reduction,
+};
 
-/// Every loss, as a check-grads registry entry.
+/// Every loss and multi-op layer, as a check-grads registry entry.
 pub fn registry() -> &'static [OpInfo] {
     &REGISTRY
 }
 
-static REGISTRY: [OpInfo; 9] = [
+static REGISTRY: [OpInfo; 12] = [
     entry("CrossEntropyLoss", cross_entropy_cases),
     entry("NLLLoss", nll_cases),
     entry("MSELoss", mse_cases),
@@ -23,6 +28,9 @@ static REGISTRY: [OpInfo; 9] = [
     entry("BCEWithLogitsLoss", bce_cases),
     entry("BCELoss", bce_prob_cases),
     entry("KLDivLoss", kl_div_cases),
+    entry("LayerNorm", layer_norm_cases),
+    entry("BatchNorm1d", batch_norm_cases),
+    entry("Embedding", embedding_cases),
 ];
 
 const fn entry(name: &'static str, cases: fn(&mut Rng) -> Vec<GradCase>) -> OpInfo {
@@ -268,12 +276,131 @@ fn kl_div_cases(rng: &mut Rng) -> Vec<GradCase> {
     cases
 }
 
+fn layer_norm_cases(rng: &mut Rng) -> Vec<GradCase> {
+    let mut cases = Vec::new();
+    for (normalized, input, eps) in [
+        (vec![3], vec![2, 3], 1e-5),
+        (vec![2, 3], vec![2, 2, 2, 3], 0.1),
+    ] {
+        // Input, weight, bias.
+        let xs = vec![
+            inputs::normal(rng, &input),
+            inputs::normal(rng, &normalized),
+            inputs::normal(rng, &normalized),
+        ];
+        let shape = normalized.clone();
+        cases.push(GradCase::new(
+            format!("normalized {normalized:?}, eps {eps}"),
+            xs,
+            move |v| {
+                let mut ln = LayerNorm::new(&shape).with_eps(eps);
+                ln.weight = Some(v[1].clone());
+                ln.bias = Some(v[2].clone());
+                ln.forward(&v[0])
+            },
+        ));
+    }
+    let shape = [4];
+    cases.push(GradCase::new(
+        "no affine",
+        vec![inputs::normal(rng, &[3, 4])],
+        move |v| {
+            LayerNorm::new(&shape)
+                .with_elementwise_affine(false)
+                .forward(&v[0])
+        },
+    ));
+    cases
+}
+
+fn batch_norm_cases(rng: &mut Rng) -> Vec<GradCase> {
+    let c = 2 + rng.below(2);
+    let mut cases = Vec::new();
+    for input in [vec![4, c], vec![3, c, 2]] {
+        let xs = vec![
+            inputs::normal(rng, &input),
+            inputs::normal(rng, &[c]),
+            inputs::normal(rng, &[c]),
+        ];
+        cases.push(GradCase::new(format!("training {input:?}"), xs, move |v| {
+            let mut bn = BatchNorm1d::new(c);
+            bn.weight = Some(v[1].clone());
+            bn.bias = Some(v[2].clone());
+            bn.forward(&v[0])
+        }));
+    }
+    // Evaluation with running statistics gathered from one training batch.
+    let trained = BatchNorm1d::<f64>::new(c).with_momentum(Some(0.5));
+    trained.forward(&backprop_autograd::Var::new(inputs::normal(
+        rng,
+        &[5, c, 3],
+    )));
+    trained.eval();
+    let xs = vec![
+        inputs::normal(rng, &[2, c, 3]),
+        inputs::normal(rng, &[c]),
+        inputs::normal(rng, &[c]),
+    ];
+    cases.push(GradCase::new("evaluation, running stats", xs, move |v| {
+        let mut bn = trained.clone();
+        bn.weight = Some(v[1].clone());
+        bn.bias = Some(v[2].clone());
+        bn.forward(&v[0])
+    }));
+    cases.push(GradCase::new(
+        "no affine, no running stats",
+        vec![inputs::normal(rng, &[3, c])],
+        move |v| {
+            BatchNorm1d::new(c)
+                .with_affine(false)
+                .with_track_running_stats(false)
+                .forward(&v[0])
+        },
+    ));
+    cases
+}
+
+fn embedding_cases(rng: &mut Rng) -> Vec<GradCase> {
+    use backprop_autograd::Var;
+    let (n, dim) = (3 + rng.below(3), 1 + rng.below(3));
+    let mut indices = || {
+        let idx: Vec<usize> = (0..6)
+            .map(|i| if i == 0 { 0 } else { rng.below(n) })
+            .collect();
+        Tensor::from_vec(idx, &[2, 3]).expect("six indices")
+    };
+    let (idx, padded_idx) = (indices(), indices());
+    vec![
+        GradCase::new(
+            "no padding_idx",
+            vec![inputs::normal(rng, &[n, dim])],
+            move |v| {
+                let mut emb = Embedding::new(n, dim, None, &mut Rng::seed_from_u64(0));
+                emb.weight = v[0].clone();
+                emb.forward_indices(&idx)
+            },
+        ),
+        // The padding row (row 0, looked up at least once) gets no gradient by design, so it
+        // is a constant here and only the other rows are checked.
+        GradCase::new(
+            "padding_idx 0",
+            vec![inputs::normal(rng, &[n - 1, dim])],
+            move |v| {
+                let mut emb = Embedding::new(n, dim, Some(0), &mut Rng::seed_from_u64(0));
+                let padding = Var::new(Tensor::full(&[1, dim], 0.5));
+                emb.weight = Var::concat(&[&padding, &v[0]], 0);
+                emb.forward_indices(&padded_idx)
+            },
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use backprop_autograd::run_checks_on;
 
     #[test]
-    fn every_loss_passes_first_and_second_order_checks() {
+    fn every_loss_and_layer_passes_first_and_second_order_checks() {
         for seed in [0, 1] {
             let rows = run_checks_on(super::registry(), None, seed, true);
             assert!(rows.len() >= 9 * 3 * 2);
