@@ -4,17 +4,20 @@
 //! `torch.nn`:
 //!
 //! - [`Module`]: the trait every layer and model implements — `forward`, plus
-//!   `children`/`local_parameters` from which dotted parameter names (`"fc1.weight"`),
-//!   `parameters`, `zero_grad`, `train`/`eval` and state dicts are derived;
-//! - layers: [`Linear`], [`Sequential`], [`Dropout`], activations ([`ReLU`], [`Softplus`], ...) and
-//!   [`Flatten`], [`Identity`];
+//!   `children`/`local_parameters`/`local_buffers` from which dotted parameter names
+//!   (`"fc1.weight"`), `parameters`, buffers, `zero_grad`, `train`/`eval` and state dicts are
+//!   derived;
+//! - layers: [`Linear`], [`Sequential`], [`Dropout`], normalization ([`LayerNorm`],
+//!   [`BatchNorm1d`] with running statistics as buffers), [`Embedding`], activations
+//!   ([`ReLU`], [`Softplus`], ...) and [`Flatten`], [`Identity`];
 //! - [`init`]: PyTorch's initialisation schemes (uniform, normal, xavier, kaiming, ...);
 //! - losses with [`Reduction`]: [`CrossEntropyLoss`] (fused and stable, with class
 //!   weights, `ignore_index`, label smoothing and probability targets), [`NLLLoss`],
 //!   [`MSELoss`], [`L1Loss`], [`HuberLoss`], [`SmoothL1Loss`], [`BCELoss`],
 //!   [`BCEWithLogitsLoss`], [`KLDivLoss`], and
 //!   the same as functions in [`functional`];
-//! - state dicts: [`Module::state_dict`], [`Module::load_state_dict`] and safetensors
+//! - state dicts (parameters and buffers): [`Module::state_dict`],
+//!   [`Module::load_state_dict`] and safetensors
 //!   files ([`save_safetensors`], [`load_safetensors`]) with PyTorch's key names, so
 //!   weights move between PyTorch and this library both ways.
 //!

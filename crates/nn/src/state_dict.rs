@@ -18,18 +18,19 @@ use crate::Module;
 /// Why a state dict could not be loaded or saved.
 #[derive(Debug, thiserror::Error)]
 pub enum StateDictError {
-    /// A parameter of the module has no entry in the state dict.
+    /// A parameter or buffer of the module has no entry in the state dict.
     #[error("missing key `{0}` in the state dict")]
     MissingKey(String),
-    /// The state dict has an entry that is not a parameter of the module (strict loading).
+    /// The state dict has an entry that is neither a parameter nor a buffer of the module
+    /// (strict loading).
     #[error("unexpected key `{0}` in the state dict")]
     UnexpectedKey(String),
     /// An entry's shape differs from the parameter's.
     #[error("{key}: expected shape {expected:?}, found {found:?}")]
     ShapeMismatch {
-        /// The parameter's name.
+        /// The parameter's or buffer's name.
         key: String,
-        /// The parameter's shape.
+        /// The parameter's or buffer's shape.
         expected: Vec<usize>,
         /// The shape in the state dict.
         found: Vec<usize>,
