@@ -12,8 +12,8 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   check-grads [--op NAME] [--seed N] [--first-order-only]
       finite-difference gradient checks (f64, eps 1e-6, atol 1e-5, rtol 1e-3) of every
-      registered op and every loss, first and second order; prints a table and
-      `N passed, M failed`
+      registered op, every loss and every multi-op layer, first and second order; prints a
+      table and `N passed, M failed`
   list-ops
       the registered ops and whether they support double backward
   bench [--quick] [-- <criterion args>]
@@ -104,8 +104,8 @@ fn check_grads(args: &[String]) -> ExitCode {
     }
 }
 
-/// Every registered op of the autograd crate, then every loss of the nn crate (losses
-/// compose ops, and are checked as a whole for each of their options).
+/// Every registered op of the autograd crate, then every loss and multi-op layer of the nn
+/// crate (they compose ops, and are checked as a whole for each of their options).
 fn all_ops() -> Vec<OpInfo> {
     let mut ops = registry().to_vec();
     ops.extend_from_slice(backprop_nn::checks::registry());

@@ -297,6 +297,28 @@ mod tests {
     }
 
     #[test]
+    fn buffers_of_children_get_dotted_names() {
+        let mut rng = backprop_tensor::Rng::seed_from_u64(4);
+        let model = crate::Sequential::<f32>::new()
+            .add(crate::Linear::new(2, 3, &mut rng))
+            .add(BatchNorm1d::new(3));
+        let keys: Vec<String> = model.state_dict().into_keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "0.bias",
+                "0.weight",
+                "1.bias",
+                "1.num_batches_tracked",
+                "1.running_mean",
+                "1.running_var",
+                "1.weight"
+            ]
+        );
+        assert_eq!(model.num_parameters(), 6 + 3 + 3 + 3);
+    }
+
+    #[test]
     fn state_dict_round_trips_the_buffers() {
         let a = BatchNorm1d::<f64>::new(2);
         let mut rng = backprop_tensor::Rng::seed_from_u64(5);
