@@ -98,6 +98,12 @@ pub(crate) fn load_into<T: Float>(
     Ok(())
 }
 
+/// Whether `key` names a batch counter (`num_batches_tracked`), the one integer buffer of
+/// PyTorch's modules, which [`read_safetensors`] accepts as I64.
+fn is_counter(key: &str) -> bool {
+    key.rsplit('.').next() == Some("num_batches_tracked")
+}
+
 fn st_dtype(d: DType) -> Dtype {
     match d {
         DType::F32 => Dtype::F32,
@@ -164,12 +170,14 @@ pub fn write_safetensors<T: Float>(
     result.map_err(io_err)
 }
 
-/// Reads every tensor of a safetensors file, converting F32 and F64 to `T`.
+/// Reads every tensor of a safetensors file, converting F32 and F64 to `T` (and the I64 batch
+/// counters of PyTorch's BatchNorm layers).
 ///
 /// # Errors
 ///
 /// [`StateDictError::Io`] if the file cannot be read, [`StateDictError::Format`] if it is
-/// not safetensors, [`StateDictError::DType`] for a tensor that is not F32 or F64.
+/// not safetensors, [`StateDictError::DType`] for a tensor that is not F32 or F64 (except a
+/// `num_batches_tracked` counter, which PyTorch writes as I64 and which is read as a float).
 pub fn read_safetensors<T: Float>(
     path: impl AsRef<Path>,
 ) -> Result<BTreeMap<String, Tensor<T>>, StateDictError> {
@@ -189,6 +197,18 @@ pub fn read_safetensors<T: Float>(
                 .map(|v| v.into_iter().map(|x| T::from_f64(f64::from(x))).collect()),
             Dtype::F64 => f64::from_le_bytes_slice(view.data())
                 .map(|v| v.into_iter().map(T::from_f64).collect()),
+            // PyTorch stores BatchNorm's batch counter as int64; this crate keeps buffers in
+            // the module's float type.
+            Dtype::I64 if is_counter(&name) => Some(
+                view.data()
+                    .chunks_exact(8)
+                    .map(|b| {
+                        let mut le = [0u8; 8];
+                        le.copy_from_slice(b);
+                        T::from_f64(i64::from_le_bytes(le) as f64)
+                    })
+                    .collect(),
+            ),
             other => {
                 return Err(StateDictError::DType {
                     path: path.to_path_buf(),

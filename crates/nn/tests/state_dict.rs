@@ -195,3 +195,49 @@ fn unreadable_files_and_wrong_dtypes_name_the_path() {
     assert!(matches!(err, StateDictError::Io { .. }));
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
+
+/// PyTorch writes BatchNorm's `num_batches_tracked` as an int64 scalar: it loads (as the
+/// module's float type), while any other I64 tensor is still refused.
+#[test]
+fn pytorch_int64_batch_counter_loads_into_batch_norm() {
+    use backprop_nn::BatchNorm1d;
+    let path = scratch("bn_counter.safetensors");
+    let floats = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+    let (mean, var, weight, bias) = (
+        floats(&[0.5, -1.0]),
+        floats(&[2.0, 0.25]),
+        floats(&[1.5, 0.5]),
+        floats(&[0.1, 0.2]),
+    );
+    let count = 7i64.to_le_bytes().to_vec();
+    fn view(dtype: safetensors::Dtype, shape: Vec<usize>, data: &[u8]) -> TensorView<'_> {
+        TensorView::new(dtype, shape, data).unwrap()
+    }
+    use safetensors::Dtype::{F32, I64};
+    use safetensors::tensor::TensorView;
+    let file = |count_dtype| {
+        safetensors::serialize(
+            [
+                ("running_mean", view(F32, vec![2], &mean)),
+                ("running_var", view(F32, vec![2], &var)),
+                ("weight", view(F32, vec![2], &weight)),
+                ("bias", view(F32, vec![2], &bias)),
+                ("num_batches_tracked", view(count_dtype, vec![], &count)),
+            ],
+            None,
+        )
+        .unwrap()
+    };
+    std::fs::write(&path, file(I64)).unwrap();
+    let bn = BatchNorm1d::<f32>::new(2);
+    load_safetensors(&bn, &path).unwrap();
+    assert_eq!(bn.num_batches_tracked(), Some(7));
+    assert_eq!(bn.running_mean().unwrap().to_vec(), vec![0.5, -1.0]);
+
+    // The same bytes under a parameter's name are refused.
+    let bytes = safetensors::serialize([("weight", view(I64, vec![], &count))], None).unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    let err = load_safetensors(&bn, &path).unwrap_err();
+    assert!(err.to_string().contains("`weight` has dtype I64"), "{err}");
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}

@@ -21,8 +21,9 @@ use crate::{Module, TrainingFlag};
 ///
 /// Parameters (`weight` ones, `bias` zeros, when `affine`) and buffers (`running_mean`
 /// zeros, `running_var` ones, `num_batches_tracked` 0) carry PyTorch's state-dict names;
-/// `num_batches_tracked` is stored in the layer's float type (PyTorch's is an `int64`, and
-/// its `load_state_dict` accepts either); in `f32` it counts exactly up to 2²⁴ batches.
+/// `num_batches_tracked` is stored in the layer's float type (PyTorch's is an `int64`: its
+/// `load_state_dict` accepts either, and `read_safetensors` reads PyTorch's I64 counter); in
+/// `f32` it counts exactly up to 2²⁴ batches.
 ///
 /// # Examples
 ///
