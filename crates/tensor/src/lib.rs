@@ -46,6 +46,7 @@ mod random;
 mod reduce;
 mod shape;
 mod simd;
+mod team;
 mod tensor;
 mod threads;
 mod vmath;

@@ -20,8 +20,8 @@
 //!
 //! This module, the matrix-product kernel, the run-time choice of AVX2 loops (`vmath`,
 //! `simd`), the slice view of a contiguous tensor (`tensor/contiguous.rs`), the pool of
-//! freed buffers (`pool`) and `Tensor`'s drop (which hands its buffer to that pool) are the
-//! crate's only `unsafe` code: `mallopt` is a C function.
+//! freed buffers (`pool`), `Tensor`'s drop (which hands its buffer to that pool) and the
+//! kernel threads' shared job (`team`) are the crate's only `unsafe` code: `mallopt` is a C function.
 
 #![allow(unsafe_code)]
 

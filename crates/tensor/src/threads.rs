@@ -2,7 +2,8 @@
 //!
 //! Matrix products run on several threads when the product is large enough to pay for
 //! waking a second thread ([`PARALLEL_MIN_FLOPS`]). The GEMM splits the *output* into
-//! blocks, one per thread; every output element is still the same sum over `k` in the same
+//! tiles that the threads claim one at a time (the calling thread is one of them, see
+//! [`crate::team`]); every output element is still the same sum over `k` in the same
 //! order, so results are bitwise identical for every thread count (a test checks it). Other
 //! crates split large elementwise loops (an optimizer's update of a multi-megabyte
 //! parameter) into independent chunks with [`parallel_for_each`].
@@ -14,8 +15,9 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::team::Team;
 
 /// Products with fewer multiply-adds than this (`m·n·k`) run on one thread: below it the
 /// hand-off to the pool costs more than the second core saves. Measured on W2's shapes, two
@@ -26,8 +28,8 @@ pub(crate) const PARALLEL_MIN_FLOPS: usize = 1 << 20;
 /// 0 means "not read yet": the first call to [`num_threads`] reads the environment.
 static NUM_THREADS: AtomicUsize = AtomicUsize::new(0);
 
-/// The worker pool, rebuilt when the thread count changes.
-static POOL: Mutex<Option<Arc<rayon::ThreadPool>>> = Mutex::new(None);
+/// The kernel threads, rebuilt when the thread count changes.
+static POOL: Mutex<Option<(usize, Arc<Team>)>> = Mutex::new(None);
 
 /// The thread count from `BACKPROP_NUM_THREADS`, or the available cores.
 fn default_threads() -> usize {
@@ -74,33 +76,29 @@ pub fn num_threads() -> usize {
 pub fn set_num_threads(n: usize) {
     NUM_THREADS.store(n, Ordering::Relaxed);
     let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
-    if pool
-        .as_ref()
-        .is_some_and(|p| p.current_num_threads() != num_threads())
-    {
+    if pool.as_ref().is_some_and(|(n, _)| *n != num_threads()) {
         *pool = None;
     }
 }
 
-/// The pool to run a parallel kernel on, with [`num_threads`] workers; `None` when only one
-/// thread may be used (or the pool cannot be built, in which case kernels run serially).
-pub(crate) fn pool() -> Option<Arc<rayon::ThreadPool>> {
+/// The threads to run a parallel kernel on: the caller and [`num_threads`]` − 1` helpers
+/// (see [`crate::team`]); `None` when only one thread may be used (or no helper thread could
+/// be started, in which case kernels run serially).
+pub(crate) fn pool() -> Option<Arc<Team>> {
     let n = num_threads();
     if n <= 1 {
         return None;
     }
     let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(p) = pool.as_ref().filter(|p| p.current_num_threads() == n) {
-        return Some(Arc::clone(p));
-    }
-    let built = rayon::ThreadPoolBuilder::new()
-        .num_threads(n)
-        .thread_name(|i| format!("backprop-{i}"))
-        .build()
-        .ok()
-        .map(Arc::new);
-    pool.clone_from(&built);
-    built
+    let team = match pool.as_ref().filter(|(threads, _)| *threads == n) {
+        Some((_, team)) => Arc::clone(team),
+        None => {
+            let team = Arc::new(Team::new(n));
+            *pool = Some((n, Arc::clone(&team)));
+            team
+        }
+    };
+    (team.threads() > 1).then_some(team)
 }
 
 /// Runs `f` on every item, spread over the [`num_threads`] kernel threads when there are
@@ -122,7 +120,16 @@ pub(crate) fn pool() -> Option<Arc<rayon::ThreadPool>> {
 pub fn parallel_for_each<I: Send>(items: Vec<I>, f: impl Fn(I) + Sync + Send) {
     let pool = if items.len() > 1 { pool() } else { None };
     match pool {
-        Some(pool) => pool.install(|| items.into_par_iter().for_each(f)),
+        Some(pool) => {
+            let cells: Vec<Mutex<Option<I>>> =
+                items.into_iter().map(|i| Mutex::new(Some(i))).collect();
+            pool.run(cells.len(), &|i| {
+                let item = cells[i].lock().unwrap_or_else(|e| e.into_inner()).take();
+                if let Some(item) = item {
+                    f(item);
+                }
+            });
+        }
         None => items.into_iter().for_each(f),
     }
 }

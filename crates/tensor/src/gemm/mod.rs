@@ -12,7 +12,7 @@
 //! run on the single-threaded kernel in [`small`]: 2–5× faster at W1's shapes, measured with
 //! the `small matmul` group of `benches/tensor.rs`, which times both kernels in one run.
 //!
-//! This module holds the crate's only `unsafe` code: [`gemm::gemm`] takes raw pointers and
+//! This module holds most of the crate's `unsafe` code: [`gemm::gemm`] takes raw pointers and
 //! strides, the small kernel uses AVX2/FMA intrinsics behind a run-time CPU check, and
 //! [`view2`] builds a 2-D view from a pointer, shape and strides.
 
@@ -211,7 +211,7 @@ pub(crate) fn matmul_into_with<T: Float>(
         None
     };
     match pool {
-        Some(pool) => parallel::packed_on_pool(a, b, c, &pool, pool.current_num_threads()),
+        Some(team) => parallel::packed_on_team(a, b, c, &team),
         None => packed(a, b, c, gemm::Parallelism::None),
     }
 }

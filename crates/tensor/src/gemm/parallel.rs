@@ -1,30 +1,37 @@
 //! How a large product is shared between the kernel threads.
 //!
-//! The `gemm` crate's own threading ([`gemm::Parallelism::Rayon`]) hands every thread a band
-//! of `C`'s rows and all of its columns, so each thread packs all of `B`. When `B` is read
-//! with a transposition (`x·Wᵀ`, the forward of every linear layer: `B` is `Wᵀ`, whose
-//! elements along a row of `B` are a column apart in memory), that packing is a strided
-//! gather, about a fifth of the product's time on one thread, and two threads each doing
-//! all of it made W2's forward products run at 160–175 GFLOP/s on two threads against
-//! 200–230 when `C` and `B` are split into column blocks instead, one per thread, each
-//! computed by a single-threaded call that packs only its own block of `B`. A `C` too
-//! narrow for column blocks (W2's 10 logits) is split into row blocks. Other layouts keep
-//! the crate's threading, which measured as fast as any split on W2's backward products.
+//! `C` is cut into tiles, about [`TILES_PER_THREAD`] per thread, and each tile is one
+//! single-threaded call of the `gemm` crate on its rows of `A` and its columns of `B`. The
+//! threads of [`crate::team`] claim tiles one at a time, the calling thread included, so a
+//! thread that starts late (a helper that was asleep) or runs slower (a virtual CPU shared
+//! with a neighbour) takes fewer tiles instead of holding the others up at a barrier.
 //!
-//! Either way every element of `C` is computed by the same micro-kernel arithmetic in the
-//! same order over `k` as on one thread: the crate blocks `k` by a length that depends on
-//! `k` only (for products that are not small in both `m` and `n`, see [`same_path`]), and a
-//! block boundary between threads only decides which call computes an element.
+//! Measured against the `gemm` crate's own threading (which gives each thread a fixed share
+//! of every block, with a barrier per block, on a rayon pool), same process, interleaved, on
+//! a 2-vCPU AMD EPYC: sgemm 1024³ 96–125 → 119–141 GFLOP/s with tiles of 256×128 to 512×128;
+//! see `docs/performance.md`, eighth round.
+//!
+//! Every element of `C` is computed by the same micro-kernel arithmetic in the same order
+//! over `k` as on one thread: the crate blocks `k` by a length that depends on `k` only (for
+//! products that are not small in both `m` and `n`, see [`same_path`]), and a tile boundary
+//! only decides which call computes an element. So results are bitwise the same for every
+//! thread count; a product whose tiles could not all take that path runs on one thread.
 
-use ndarray::{ArrayView2, ArrayViewMut2, Axis};
-use rayon::iter::{IntoParallelIterator, ParallelIterator};
+use ndarray::{ArrayView2, ArrayViewMut2, s};
 
 use super::packed;
 use crate::Float;
+use crate::team::Team;
 
-/// Columns of `C` per block are a multiple of this: the crate's micro-kernel computes 64
-/// (f32 with AVX-512) or 32 (f64) consecutive columns of a row-major `C` at a time.
-const BLOCK_ALIGN: usize = 64;
+/// Tiles per thread when the product is large enough: enough that a late or slow thread
+/// costs little (the others take its share), few enough that packing each tile's operands
+/// stays a small part of the work. 16–32 tiles for two threads measured alike on 1024³;
+/// 4–8 were slower.
+const TILES_PER_THREAD: usize = 8;
+
+/// The least work for a tile, in multiply-adds (about 50 µs on one core): below it the
+/// per-call cost of the crate (about 1 µs) and the packing start to show.
+const MIN_TILE_FLOPS: usize = 1 << 21;
 
 /// Whether a single-threaded call of the `gemm` crate on an `[rows, cols]` output takes its
 /// general packed path, whose arithmetic per element depends only on `k`: not the
@@ -35,84 +42,101 @@ fn same_path(rows: usize, cols: usize) -> bool {
     rows > 1 && cols > 1 && rows * cols > 256 && (rows > 64 || cols > 64)
 }
 
-/// How [`packed_on_pool`] shares a product between threads.
+/// A tiling of `C`: tiles of `rows × cols` (the last row and column of tiles may be
+/// smaller).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Split {
-    /// Blocks of this many columns of `B` and `C`, one per thread.
-    Columns(usize),
-    /// Blocks of this many rows of `A` and `C`, one per thread (for a `C` too narrow to
-    /// split by columns, such as W2's 10 logits).
-    Rows(usize),
-    /// The crate's own threading.
-    Crate,
+struct Tiles {
+    rows: usize,
+    cols: usize,
 }
 
-/// The split for `C` `[m, n]` on `threads` threads, `b_transposed` when `B`'s rows are not
-/// contiguous: blocks for an `x·Wᵀ` product with a row-major `C` when every block (and the
-/// whole) takes the crate's general path, else the crate's threading.
-fn plan(m: usize, n: usize, threads: usize, b_transposed: bool, c_row_major: bool) -> Split {
-    if !(b_transposed && c_row_major && same_path(m, n)) {
-        return Split::Crate;
+/// The tiling for `C` `[m, n]` with inner length `k` on `threads` threads, or `None` when the
+/// product should run on one thread (too small to split, or no split keeps every tile on the
+/// crate's general path).
+///
+/// Among tilings into at least the wanted number of tiles, it takes the one whose tiles are
+/// closest to square (the least packing per multiply-add), with tile heights a multiple of
+/// 16 and widths a multiple of 8 (the micro-kernels' register blocks).
+fn plan(m: usize, n: usize, k: usize, threads: usize) -> Option<Tiles> {
+    if threads < 2 || !same_path(m, n) {
+        return None;
     }
-    // Block extents, and what the last block keeps after the full ones.
-    let blocks = |len: usize, align: usize| {
-        let size = len.div_ceil(threads).next_multiple_of(align);
-        (size, len - size * (len.div_ceil(size) - 1))
+    let work = m * n * k;
+    let wanted = (work / MIN_TILE_FLOPS).clamp(threads, TILES_PER_THREAD * threads);
+    // (extent of a tile, extent of the last tile, number of tiles) along one side.
+    let cut = |len: usize, parts: usize, align: usize| {
+        let size = len.div_ceil(parts).next_multiple_of(align).min(len);
+        let count = len.div_ceil(size);
+        (size, len - size * (count - 1), count)
     };
-    let (width, last) = blocks(n, BLOCK_ALIGN);
-    if width < n && same_path(m, width) && same_path(m, last) {
-        return Split::Columns(width);
+    let mut best: Option<(f64, usize, Tiles)> = None;
+    for row_parts in 1..=wanted {
+        let col_parts = wanted.div_ceil(row_parts);
+        let (h, last_h, rows) = cut(m, row_parts, 16);
+        let (w, last_w, cols) = cut(n, col_parts, 8);
+        let count = rows * cols;
+        if count < threads
+            || ![(h, w), (last_h, w), (h, last_w), (last_h, last_w)]
+                .iter()
+                .all(|&(r, c)| same_path(r, c))
+        {
+            continue;
+        }
+        let cost = 1.0 / h as f64 + 1.0 / w as f64;
+        let better = match best {
+            None => true,
+            Some((c, n, _)) => cost < c || (cost == c && count < n),
+        };
+        if better {
+            best = Some((cost, count, Tiles { rows: h, cols: w }));
+        }
     }
-    let (height, last) = blocks(m, 1);
-    if height < m && same_path(height, n) && same_path(last, n) {
-        return Split::Rows(height);
-    }
-    Split::Crate
+    best.map(|(_, _, tiles)| tiles)
 }
 
-/// `c = a · b` on the `threads` threads of `pool` (callers pass `threads ≥ 2`); `T` is f32
-/// or f64 and the shapes are checked by the callers of [`super::matmul_into`].
-pub(super) fn packed_on_pool<T: Float>(
+/// `c = a · b` on the threads of `team` when the product splits into tiles (see [`plan`]),
+/// else on the calling thread; `T` is f32 or f64 and the shapes are checked by the callers of
+/// [`super::matmul_into`].
+pub(super) fn packed_on_team<T: Float>(
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
     c: ArrayViewMut2<'_, T>,
-    pool: &rayon::ThreadPool,
-    threads: usize,
+    team: &Team,
 ) {
     let (m, n) = c.dim();
-    let split = plan(m, n, threads, b.strides()[1] != 1, c.strides()[1] == 1);
-    // Blocks of `C`, each with the operand block it needs.
-    let mut blocks = Vec::with_capacity(threads);
-    match split {
-        Split::Crate => {
-            pool.install(move || packed(a, b, c, gemm::Parallelism::Rayon(threads)));
-            return;
-        }
-        Split::Columns(width) => {
-            let (mut b_rest, mut c_rest) = (b, c);
-            while c_rest.dim().1 > width {
-                let (b0, b1) = b_rest.split_at(Axis(1), width);
-                let (c0, c1) = c_rest.split_at(Axis(1), width);
-                blocks.push((a, b0, c0));
-                (b_rest, c_rest) = (b1, c1);
-            }
-            blocks.push((a, b_rest, c_rest));
-        }
-        Split::Rows(height) => {
-            let (mut a_rest, mut c_rest) = (a, c);
-            while c_rest.dim().0 > height {
-                let (a0, a1) = a_rest.split_at(Axis(0), height);
-                let (c0, c1) = c_rest.split_at(Axis(0), height);
-                blocks.push((a0, b, c0));
-                (a_rest, c_rest) = (a1, c1);
-            }
-            blocks.push((a_rest, b, c_rest));
+    let k = a.dim().1;
+    let Some(tiles) = plan(m, n, k, team.threads()) else {
+        packed(a, b, c, gemm::Parallelism::None);
+        return;
+    };
+    let (rows, cols) = (m.div_ceil(tiles.rows), n.div_ceil(tiles.cols));
+    // Every tile's block of `C`, each behind its own lock so that whichever thread claims
+    // tile `i` can write it (each lock is taken once, by that thread).
+    let mut blocks = Vec::with_capacity(rows * cols);
+    let mut rest = c;
+    for i in 0..rows {
+        let h = tiles.rows.min(rest.dim().0);
+        let (mut band, below) = rest.split_at(ndarray::Axis(0), h);
+        rest = below;
+        for j in 0..cols {
+            let w = tiles.cols.min(band.dim().1);
+            let (block, right) = band.split_at(ndarray::Axis(1), w);
+            band = right;
+            let (r0, c0) = (i * tiles.rows, j * tiles.cols);
+            blocks.push(std::sync::Mutex::new(Some((r0, c0, block))));
         }
     }
-    pool.install(|| {
-        blocks
-            .into_par_iter()
-            .for_each(|(a, b, c)| packed(a, b, c, gemm::Parallelism::None));
+    team.run(blocks.len(), &|t| {
+        let taken = blocks[t].lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some((r0, c0, block)) = taken {
+            let (h, w) = block.dim();
+            packed(
+                a.slice(s![r0..r0 + h, ..]),
+                b.slice(s![.., c0..c0 + w]),
+                block,
+                gemm::Parallelism::None,
+            );
+        }
     });
 }
 
@@ -130,7 +154,7 @@ mod tests {
             .unwrap()
     }
 
-    /// `a · b` on one thread, and on pools of 2, 3 and 4 threads: bitwise the same.
+    /// `a · b` on one thread, and on teams of 2, 3 and 4 threads: bitwise the same.
     fn check<T: Float>(rng: &mut Rng, m: usize, k: usize, n: usize, transposed_b: bool) {
         let a = random::<T>(rng, m, k);
         let b_rows = random::<T>(rng, k, n);
@@ -143,12 +167,9 @@ mod tests {
         let mut want = Array2::from_elem((m, n), T::nan());
         packed(a.view(), b, want.view_mut(), gemm::Parallelism::None);
         for threads in 2..=4 {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
+            let team = Team::new(threads);
             let mut c = Array2::from_elem((m, n), T::nan());
-            packed_on_pool(a.view(), b, c.view_mut(), &pool, threads);
+            packed_on_team(a.view(), b, c.view_mut(), &team);
             let same = c
                 .iter()
                 .zip(&want)
@@ -198,16 +219,56 @@ mod tests {
     }
 
     #[test]
-    fn w2_products_split_as_measured() {
-        // The forward products split (the test above checks that splits keep the bits);
-        // the others keep the crate's threading.
-        assert_eq!(plan(256, 512, 2, true, true), Split::Columns(256));
-        assert_eq!(plan(256, 10, 2, true, true), Split::Rows(128));
-        assert_eq!(plan(256, 512, 2, false, true), Split::Crate);
-        assert_eq!(plan(256, 512, 2, true, false), Split::Crate);
-        // A tiny last column block (2 columns) falls back to rows; blocks at most 64 by 64
-        // (another path of the crate) do not split.
-        assert_eq!(plan(65, 130, 4, true, true), Split::Rows(17));
-        assert_eq!(plan(70, 60, 2, true, true), Split::Crate);
+    fn tilings() {
+        // W3 and W2's products on two threads: 16–18 tiles when there is the work for them,
+        // heights a multiple of 16 and widths of 8, as square as that allows.
+        assert_eq!(
+            plan(1024, 1024, 1024, 2),
+            Some(Tiles {
+                rows: 256,
+                cols: 256
+            })
+        );
+        assert_eq!(plan(256, 512, 784, 2), Some(Tiles { rows: 96, cols: 88 }));
+        assert_eq!(
+            plan(512, 784, 256, 2),
+            Some(Tiles {
+                rows: 128,
+                cols: 200
+            })
+        );
+        // A narrow `C` splits by rows only: tiles keep more than 64 rows.
+        assert_eq!(
+            plan(256, 10, 512, 2),
+            Some(Tiles {
+                rows: 128,
+                cols: 10
+            })
+        );
+        assert_eq!(
+            plan(10, 512, 256, 2),
+            Some(Tiles {
+                rows: 10,
+                cols: 256
+            })
+        );
+        // At the parallel threshold, one tile per thread.
+        assert_eq!(
+            plan(128, 128, 64, 2),
+            Some(Tiles {
+                rows: 128,
+                cols: 64
+            })
+        );
+        // One thread, or a product too small to split on the general path, or whose tiles
+        // could not all take it: no tiling.
+        assert_eq!(plan(1024, 1024, 1024, 1), None);
+        assert_eq!(plan(64, 64, 100_000, 2), None);
+        assert_eq!(plan(70, 60, 10_000, 2), None);
+        for &(m, n, k, threads) in &[(1024, 1024, 1024, 4), (300, 200, 250, 3), (65, 130, 600, 4)] {
+            let t = plan(m, n, k, threads).expect("splits");
+            let count = m.div_ceil(t.rows) * n.div_ceil(t.cols);
+            assert!(count >= threads && count <= TILES_PER_THREAD * threads + threads);
+        }
     }
 }
