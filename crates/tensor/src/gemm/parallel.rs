@@ -33,6 +33,10 @@ const TILES_PER_THREAD: usize = 8;
 /// per-call cost of the crate (about 1 µs) and the packing start to show.
 const MIN_TILE_FLOPS: usize = 1 << 21;
 
+/// The least height and width of a tile (unless `C` itself is smaller): thinner tiles run
+/// the micro-kernels (16 rows by 6 columns with AVX2) mostly on partial blocks.
+const MIN_TILE_SIDE: usize = 16;
+
 /// Whether a single-threaded call of the `gemm` crate on an `[rows, cols]` output takes its
 /// general packed path, whose arithmetic per element depends only on `k`: not the
 /// matrix-vector kernels (`rows` or `cols` at most 1), not the small-output kernel
@@ -54,9 +58,11 @@ struct Tiles {
 /// product should run on one thread (too small to split, or no split keeps every tile on the
 /// crate's general path).
 ///
-/// Among tilings into at least the wanted number of tiles, it takes the one whose tiles are
-/// closest to square (the least packing per multiply-add), with tile heights a multiple of
-/// 16 and widths a multiple of 8 (the micro-kernels' register blocks).
+/// Among tilings into at least the wanted number of tiles (else into as many as the shape
+/// allows), it takes the one whose tiles are closest to square (the least packing per
+/// multiply-add), with tile heights a multiple of
+/// 16 and widths a multiple of 8 (the micro-kernels' register blocks), and neither below
+/// [`MIN_TILE_SIDE`].
 fn plan(m: usize, n: usize, k: usize, threads: usize) -> Option<Tiles> {
     if threads < 2 || !same_path(m, n) {
         return None;
@@ -69,29 +75,37 @@ fn plan(m: usize, n: usize, k: usize, threads: usize) -> Option<Tiles> {
         let count = len.div_ceil(size);
         (size, len - size * (count - 1), count)
     };
-    let mut best: Option<(f64, usize, Tiles)> = None;
+    // Every valid tiling as (enough tiles, tile count, packing cost, tiles).
+    let mut candidates = Vec::new();
     for row_parts in 1..=wanted {
-        let col_parts = wanted.div_ceil(row_parts);
-        let (h, last_h, rows) = cut(m, row_parts, 16);
-        let (w, last_w, cols) = cut(n, col_parts, 8);
-        let count = rows * cols;
-        if count < threads
-            || ![(h, w), (last_h, w), (h, last_w), (last_h, last_w)]
-                .iter()
-                .all(|&(r, c)| same_path(r, c))
-        {
-            continue;
-        }
-        let cost = 1.0 / h as f64 + 1.0 / w as f64;
-        let better = match best {
-            None => true,
-            Some((c, n, _)) => cost < c || (cost == c && count < n),
-        };
-        if better {
-            best = Some((cost, count, Tiles { rows: h, cols: w }));
+        for col_parts in 1..=wanted.div_ceil(row_parts) {
+            let (h, last_h, rows) = cut(m, row_parts, 16);
+            let (w, last_w, cols) = cut(n, col_parts, 8);
+            let count = rows * cols;
+            let valid = count >= threads
+                && h >= m.min(MIN_TILE_SIDE)
+                && w >= n.min(MIN_TILE_SIDE)
+                && [(h, w), (last_h, w), (h, last_w), (last_h, last_w)]
+                    .iter()
+                    .all(|&(r, c)| same_path(r, c));
+            if valid {
+                let cost = 1.0 / h as f64 + 1.0 / w as f64;
+                candidates.push((count >= wanted, count, cost, Tiles { rows: h, cols: w }));
+            }
         }
     }
-    best.map(|(_, _, tiles)| tiles)
+    // With enough tiles: the least packing, then the fewest tiles. Without: the most tiles,
+    // then the least packing.
+    candidates
+        .into_iter()
+        .min_by(|x, y| {
+            y.0.cmp(&x.0).then(if x.0 {
+                x.2.total_cmp(&y.2).then(x.1.cmp(&y.1))
+            } else {
+                y.1.cmp(&x.1).then(x.2.total_cmp(&y.2))
+            })
+        })
+        .map(|(_, _, _, tiles)| tiles)
 }
 
 /// `c = a · b` on the threads of `team` when the product splits into tiles (see [`plan`]),
@@ -264,7 +278,10 @@ mod tests {
         // could not all take it: no tiling.
         assert_eq!(plan(1024, 1024, 1024, 1), None);
         assert_eq!(plan(64, 64, 100_000, 2), None);
-        assert_eq!(plan(70, 60, 10_000, 2), None);
+        assert_eq!(plan(300, 1, 10_000, 2), None);
+        // Tiles no thinner than 16: a 60-wide `C` of 70 rows (rows cannot split: both parts
+        // would be at most 64 by 64) gets four 16-wide tiles, not eight 8-wide ones.
+        assert_eq!(plan(70, 60, 10_000, 2), Some(Tiles { rows: 70, cols: 16 }));
         for &(m, n, k, threads) in &[(1024, 1024, 1024, 4), (300, 200, 250, 3), (65, 130, 600, 4)] {
             let t = plan(m, n, k, threads).expect("splits");
             let count = m.div_ceil(t.rows) * n.div_ceil(t.cols);
