@@ -1,15 +1,16 @@
 //! How a large product is shared between the kernel threads.
 //!
-//! `C` is cut into tiles, about [`TILES_PER_THREAD`] per thread, and each tile is one
-//! single-threaded call of the `gemm` crate on its rows of `A` and its columns of `B`. The
+//! `C` is cut into tiles ([`plan`]: column strips about 96 f32 columns wide, cut into row
+//! bands when there are few) and each tile is one single-threaded call of the `gemm` crate
+//! on its rows of `A` and its columns of `B`. The
 //! threads of [`crate::team`] claim tiles one at a time, the calling thread included, so a
 //! thread that starts late (a helper that was asleep) or runs slower (a virtual CPU shared
 //! with a neighbour) takes fewer tiles instead of holding the others up at a barrier.
 //!
 //! Measured against the `gemm` crate's own threading (which gives each thread a fixed share
 //! of every block, with a barrier per block, on a rayon pool), same process, interleaved, on
-//! a 2-vCPU AMD EPYC: sgemm 1024³ 96–125 → 119–141 GFLOP/s with tiles of 256×128 to 512×128;
-//! see `docs/performance.md`, eighth round.
+//! a 2-vCPU AMD EPYC: sgemm 1024³ 96–125 → 119–141 GFLOP/s with tiles of 256×128 to 512×128
+//! (in a slow phase of the machine); see `docs/performance.md`, eighth round.
 //!
 //! Every element of `C` is computed by the same micro-kernel arithmetic in the same order
 //! over `k` as on one thread: the crate blocks `k` by a length that depends on `k` only (for
@@ -23,10 +24,10 @@ use super::packed;
 use crate::Float;
 use crate::team::Team;
 
-/// Tiles per thread when the product is large enough: enough that a late or slow thread
-/// costs little (the others take its share), few enough that packing each tile's operands
-/// stays a small part of the work. 16–32 tiles for two threads measured alike on 1024³;
-/// 4–8 were slower.
+/// Tiles per thread, for [`plan_general`], when the product is large enough: enough that a
+/// late or slow thread costs little (the others take its share), few enough that packing
+/// each tile's operands stays a small part of the work. 16–32 tiles for two threads measured
+/// alike on 1024³; 4–8 were slower.
 const TILES_PER_THREAD: usize = 8;
 
 /// The least work for a tile, in multiply-adds (about 50 µs on one core): below it the
@@ -34,7 +35,7 @@ const TILES_PER_THREAD: usize = 8;
 const MIN_TILE_FLOPS: usize = 1 << 21;
 
 /// About this many bytes of a row of `B` go into a column strip of `C` (see [`plan`]): 96
-/// columns of f32, 48 of f64.
+/// columns of f32, 48 of f64 (48–144 f32 columns measured alike on W3).
 const STRIP_BYTES: usize = 384;
 
 /// Strips are cut into row bands until there are this many tiles per thread, so that a
@@ -42,8 +43,38 @@ const STRIP_BYTES: usize = 384;
 const MIN_TILES_PER_THREAD: usize = 4;
 
 /// The least height and width of a tile (unless `C` itself is smaller): thinner tiles run
-/// the micro-kernels (16 rows by 6 columns with AVX2) mostly on partial blocks.
+/// the micro-kernels mostly on partial blocks.
 const MIN_TILE_SIDE: usize = 16;
+
+/// What tile sides are a multiple of, so that the `gemm` crate's micro-kernels run on full
+/// register blocks. The crate computes a row-major `C` as `Cᵀ = Bᵀ·Aᵀ`, so its kernels'
+/// long side (`MR`: two registers with AVX2, four with AVX-512) runs along `C`'s columns and
+/// the short one (`NR = 6`) along its rows. A W2 strip 88 columns wide ran its last 8
+/// columns on the half-width kernel: 9 % of W2's profile was `x1x6`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Align {
+    rows: usize,
+    cols: usize,
+}
+
+impl Align {
+    /// For elements of `elem_bytes` bytes on this CPU.
+    fn detect(elem_bytes: usize) -> Align {
+        // Bytes of `MR`: 2 registers of 32 bytes (AVX2), 4 of 64 (AVX-512; `x4x6`).
+        #[cfg(target_arch = "x86_64")]
+        let mr_bytes = if std::arch::is_x86_feature_detected!("avx512f") {
+            256
+        } else {
+            64
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let mr_bytes = 32;
+        Align {
+            rows: 6,
+            cols: (mr_bytes / elem_bytes).max(1),
+        }
+    }
+}
 
 /// Whether a single-threaded call of the `gemm` crate on an `[rows, cols]` output takes its
 /// general packed path, whose arithmetic per element depends only on `k`: not the
@@ -67,22 +98,30 @@ struct Tiles {
 /// split, or no split keeps every tile on the crate's general path).
 ///
 /// Tiles are column strips [`STRIP_BYTES`]` / elem_bytes` columns wide (about), cut into row
-/// bands only when there are fewer strips than [`MIN_TILES_PER_THREAD`] per thread: a
-/// strip's packed block of `B` (`kc = 512` rows by the strip's width) then stays in the
-/// core's L2 cache next to the packed block of `A`, instead of being read again from L3 for
-/// every block of `A`. Measured on W3 (same process, configurations alternating call by
-/// call, five launches): 0.94–0.98 of the time of [`plan_general`]'s 256 × 256 tiles; W2's
-/// step the same within ±2 %. Shapes that strips do not suit go to [`plan_general`].
-fn plan(m: usize, n: usize, k: usize, threads: usize, elem_bytes: usize) -> Option<Tiles> {
+/// bands only when there are fewer strips than [`MIN_TILES_PER_THREAD`] per thread. A strip
+/// is narrower than one of the crate's cache blocks of `B` (128 f32 columns with AVX2), so
+/// each call packs one block of `B` (`kc = 512` rows by the strip's width, 192 KiB, which
+/// stays in a Zen 3 core's 512 KiB L2) and streams `A` past it once. Measured on W3 (same
+/// process, configurations alternating call by call, five launches): 0.94–0.98 of the time
+/// of [`plan_general`]'s 256 × 256 tiles; W2's step the same within ±2 %. Shapes that strips
+/// do not suit go to [`plan_general`].
+fn plan(
+    m: usize,
+    n: usize,
+    k: usize,
+    threads: usize,
+    elem_bytes: usize,
+    align: Align,
+) -> Option<Tiles> {
     if threads < 2 || !same_path(m, n) {
         return None;
     }
     let strips = n.div_ceil(STRIP_BYTES / elem_bytes);
-    let width = n.div_ceil(strips).next_multiple_of(8).min(n);
+    let width = n.div_ceil(strips).next_multiple_of(align.cols).min(n);
     let strips = n.div_ceil(width);
     let last_w = n - width * (strips - 1);
     let bands = (MIN_TILES_PER_THREAD * threads).div_ceil(strips);
-    let height = m.div_ceil(bands).next_multiple_of(16).min(m);
+    let height = m.div_ceil(bands).next_multiple_of(align.rows).min(m);
     let last_h = m - height * (m.div_ceil(height) - 1);
     let count = strips * m.div_ceil(height);
     let valid = count >= threads
@@ -102,7 +141,7 @@ fn plan(m: usize, n: usize, k: usize, threads: usize, elem_bytes: usize) -> Opti
             cols: width,
         })
     } else {
-        plan_general(m, n, k, threads)
+        plan_general(m, n, k, threads, align)
     }
 }
 
@@ -111,10 +150,8 @@ fn plan(m: usize, n: usize, k: usize, threads: usize, elem_bytes: usize) -> Opti
 ///
 /// Among tilings into at least the wanted number of tiles (else into as many as the shape
 /// allows), it takes the one whose tiles are closest to square (the least packing per
-/// multiply-add), with tile heights a multiple of
-/// 16 and widths a multiple of 8 (the micro-kernels' register blocks), and neither below
-/// [`MIN_TILE_SIDE`].
-fn plan_general(m: usize, n: usize, k: usize, threads: usize) -> Option<Tiles> {
+/// multiply-add), with sides a multiple of [`Align`]'s and neither below [`MIN_TILE_SIDE`].
+fn plan_general(m: usize, n: usize, k: usize, threads: usize, align: Align) -> Option<Tiles> {
     let work = m * n * k;
     let wanted = (work / MIN_TILE_FLOPS).clamp(threads, TILES_PER_THREAD * threads);
     // (extent of a tile, extent of the last tile, number of tiles) along one side.
@@ -127,8 +164,8 @@ fn plan_general(m: usize, n: usize, k: usize, threads: usize) -> Option<Tiles> {
     let mut candidates = Vec::new();
     for row_parts in 1..=wanted {
         for col_parts in 1..=wanted.div_ceil(row_parts) {
-            let (h, last_h, rows) = cut(m, row_parts, 16);
-            let (w, last_w, cols) = cut(n, col_parts, 8);
+            let (h, last_h, rows) = cut(m, row_parts, align.rows);
+            let (w, last_w, cols) = cut(n, col_parts, align.cols);
             let count = rows * cols;
             let valid = count >= threads
                 && h >= m.min(MIN_TILE_SIDE)
@@ -167,7 +204,15 @@ pub(super) fn packed_on_team<T: Float>(
 ) {
     let (m, n) = c.dim();
     let k = a.dim().1;
-    let Some(tiles) = plan(m, n, k, team.threads(), std::mem::size_of::<T>()) else {
+    let elem_bytes = std::mem::size_of::<T>();
+    let Some(tiles) = plan(
+        m,
+        n,
+        k,
+        team.threads(),
+        elem_bytes,
+        Align::detect(elem_bytes),
+    ) else {
         packed(a, b, c, gemm::Parallelism::None);
         return;
     };
@@ -282,69 +327,30 @@ mod tests {
 
     #[test]
     fn tilings() {
-        let plan4 = |m, n, k, threads| plan(m, n, k, threads, 4);
+        // AVX2's register blocks, whatever this machine has.
+        let avx2 = |elem_bytes: usize| Align {
+            rows: 6,
+            cols: 64 / elem_bytes,
+        };
+        let plan4 = |m, n, k, threads| plan(m, n, k, threads, 4, avx2(4));
+        let tiles = |rows, cols| Some(Tiles { rows, cols });
         // W3 on two threads: eleven full-height strips (96 columns of f32, the last 64).
-        assert_eq!(
-            plan4(1024, 1024, 1024, 2),
-            Some(Tiles {
-                rows: 1024,
-                cols: 96
-            })
-        );
+        assert_eq!(plan4(1024, 1024, 1024, 2), tiles(1024, 96));
         // f64: strips half as wide.
-        assert_eq!(
-            plan(1024, 1024, 1024, 2, 8),
-            Some(Tiles {
-                rows: 1024,
-                cols: 48
-            })
-        );
-        // W2's products: six strips of 88 cut into two bands (at least 4 tiles a thread).
-        assert_eq!(
-            plan4(256, 512, 784, 2),
-            Some(Tiles {
-                rows: 128,
-                cols: 88
-            })
-        );
-        assert_eq!(
-            plan4(512, 784, 256, 2),
-            Some(Tiles {
-                rows: 512,
-                cols: 88
-            })
-        );
-        // A short `C` (W2's last layer's weight gradient): strips more than 64 wide keep the
-        // general path, so they are not cut into bands.
-        assert_eq!(plan4(10, 512, 256, 2), Some(Tiles { rows: 10, cols: 88 }));
-        // A `C` too narrow for two strips goes to the general search: row tiles of more
-        // than 64 rows.
-        assert_eq!(
-            plan4(256, 10, 512, 2),
-            Some(Tiles {
-                rows: 128,
-                cols: 10
-            })
-        );
-        assert_eq!(
-            plan4(128, 128, 64, 2),
-            Some(Tiles {
-                rows: 128,
-                cols: 64
-            })
-        );
+        assert_eq!(plan(1024, 1024, 1024, 2, 8, avx2(8)), tiles(1024, 48));
+        // W2's products: six strips of 96 (the last 32), cut into two bands of a multiple of
+        // 6 rows when that makes at least 4 tiles a thread.
+        assert_eq!(plan4(256, 512, 784, 2), tiles(132, 96));
+        assert_eq!(plan4(512, 784, 256, 2), tiles(512, 96));
+        // Strips whose last one (32 wide, 10 high) would leave the general path: the general
+        // search, which splits this short `C` into two 256-wide halves.
+        assert_eq!(plan4(10, 512, 256, 2), tiles(10, 256));
+        // A `C` too narrow for strips: row tiles of more than 64 rows.
+        assert_eq!(plan4(256, 10, 512, 2), tiles(132, 10));
+        assert_eq!(plan4(128, 128, 64, 2), tiles(66, 128));
         // The general search alone: as many tiles as the work pays for, squarish.
-        assert_eq!(
-            plan_general(1024, 1024, 1024, 2),
-            Some(Tiles {
-                rows: 256,
-                cols: 256
-            })
-        );
-        assert_eq!(
-            plan_general(256, 512, 784, 2),
-            Some(Tiles { rows: 96, cols: 88 })
-        );
+        assert_eq!(plan_general(1024, 1024, 1024, 2, avx2(4)), tiles(258, 256));
+        assert_eq!(plan_general(256, 512, 784, 2, avx2(4)), tiles(90, 96));
         // One thread, or a product too small to split on the general path, or whose tiles
         // could not all take it: no tiling.
         assert_eq!(plan4(1024, 1024, 1024, 1), None);
@@ -352,11 +358,17 @@ mod tests {
         assert_eq!(plan4(300, 1, 10_000, 2), None);
         // Tiles no thinner than 16: a 60-wide `C` of 70 rows (rows cannot split: both parts
         // would be at most 64 by 64) gets four 16-wide tiles, not eight 8-wide ones.
-        assert_eq!(plan4(70, 60, 10_000, 2), Some(Tiles { rows: 70, cols: 16 }));
+        assert_eq!(plan4(70, 60, 10_000, 2), tiles(70, 16));
         for &(m, n, k, threads) in &[(1024, 1024, 1024, 4), (300, 200, 250, 3), (65, 130, 600, 4)] {
             let t = plan4(m, n, k, threads).expect("splits");
             let count = m.div_ceil(t.rows) * n.div_ceil(t.cols);
             assert!(count >= threads && count <= TILES_PER_THREAD * threads + threads);
+        }
+        // Tile sides follow the register blocks.
+        for &(m, n, k) in &[(1000, 1000, 1000), (300, 700, 500), (517, 333, 800)] {
+            let t = plan4(m, n, k, 2).expect("splits");
+            assert!(t.rows == m || t.rows % 6 == 0, "{m}x{n}: {t:?}");
+            assert!(t.cols == n || t.cols % 16 == 0, "{m}x{n}: {t:?}");
         }
     }
 }
