@@ -4,9 +4,13 @@
 Runs each workload in PyTorch (CPU, float32, `--threads` threads), then runs
 `cargo run --release --example perf_workloads` (the same workloads written with backprop's
 autograd ops, same thread count) and prints one table with the ratio backprop / PyTorch per
-workload (time ratio: below 1 means backprop is faster). Not part of CI.
+workload (time ratio: below 1 means backprop is faster). With `--rounds N` it alternates
+the two sides N times (PyTorch, backprop, PyTorch, ...) and reports each round's ratios and
+the median of each side over the rounds, so that a slow minute of a shared machine does not
+fall on one side only. Not part of CI.
 
-Usage: python3 benches/reference/pytorch_reference.py [--threads N] [--budget SECONDS] [--memory]
+Usage: python3 benches/reference/pytorch_reference.py [--threads N] [--budget SECONDS]
+       [--rounds N] [--only w2,w3] [--memory]
 """
 
 import argparse
@@ -107,9 +111,9 @@ def w4(budget):
     return median_time(run, budget, batch=1000)
 
 
-def ours(threads, memory):
+def ours(threads, memory, budget, only):
     cmd = ["cargo", "run", "--release", "--quiet", "--example", "perf_workloads", "--",
-           "--threads", str(threads)]
+           "--threads", str(threads), "--seconds", str(budget), "--only", ",".join(only)]
     if memory:
         cmd.append("--memory")
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
@@ -129,14 +133,31 @@ def main():
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     p.add_argument("--budget", type=float, default=3.0, help="seconds of timing per workload")
     p.add_argument("--memory", action="store_true", help="also report backprop's W2 RSS")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="alternate PyTorch and backprop this many times; report medians")
+    p.add_argument("--only", default="w1,w2,w3,w4", help="comma-separated workloads")
     args = p.parse_args()
+    names = [n for n in ("w1", "w2", "w3", "w4") if n in args.only.split(",")]
+    if not names:
+        sys.exit("error: --only names none of w1,w2,w3,w4")
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads, float32", file=sys.stderr)
 
-    torch_times = {}
-    for name, fn in (("w1", w1), ("w2", w2), ("w3", w3), ("w4", w4)):
-        torch_times[name] = fn(args.budget)[0]
-    mine = ours(args.threads, args.memory)
+    fns = {"w1": w1, "w2": w2, "w3": w3, "w4": w4}
+    rounds_torch, rounds_mine = [], []
+    memory = None
+    for r in range(max(args.rounds, 1)):
+        rounds_torch.append({name: fns[name](args.budget)[0] for name in names})
+        got = ours(args.threads, args.memory and r == 0, args.budget, names)
+        memory = memory or got.get("w2_memory")
+        rounds_mine.append({name: got[name]["median_s"] for name in names})
+        if args.rounds > 1:
+            ratios = "  ".join(f"{n} {rounds_mine[-1][n] / rounds_torch[-1][n]:.3f}" for n in names)
+            print(f"round {r + 1}: backprop/PyTorch  {ratios}", file=sys.stderr)
+    torch_times = {n: statistics.median(t[n] for t in rounds_torch) for n in names}
+    mine = {n: {"median_s": statistics.median(m[n] for m in rounds_mine)} for n in names}
+    if memory:
+        mine["w2_memory"] = memory
 
     what = {
         "w1": "Iris MLP 4-8-9-3, 100 Adam epochs",
@@ -144,13 +165,19 @@ def main():
         "w3": "sgemm 1024³",
         "w4": "1-element add + backward",
     }
+    if args.rounds > 1:
+        print(f"medians over {args.rounds} rounds")
     print(f"{'workload':<46} {'PyTorch':>10} {'backprop':>10} {'backprop/PyTorch':>17}")
-    for name in ("w1", "w2", "w3", "w4"):
+    for name in names:
         t, b = torch_times[name], mine[name]["median_s"]
         print(f"{name + ' ' + what[name]:<46} {fmt(t):>10} {fmt(b):>10} {b / t:>17.3f}")
-    print(f"\nW2: PyTorch {1 / torch_times['w2']:.1f} steps/s, backprop {1 / mine['w2']['median_s']:.1f} steps/s")
-    print(f"W3: PyTorch {2 * 1024**3 / torch_times['w3'] / 1e9:.1f} GFLOP/s, "
-          f"backprop {2 * 1024**3 / mine['w3']['median_s'] / 1e9:.1f} GFLOP/s")
+    print()
+    if "w2" in names:
+        print(f"W2: PyTorch {1 / torch_times['w2']:.1f} steps/s, "
+              f"backprop {1 / mine['w2']['median_s']:.1f} steps/s")
+    if "w3" in names:
+        print(f"W3: PyTorch {2 * 1024**3 / torch_times['w3'] / 1e9:.1f} GFLOP/s, "
+              f"backprop {2 * 1024**3 / mine['w3']['median_s'] / 1e9:.1f} GFLOP/s")
     if "w2_memory" in mine:
         m = mine["w2_memory"]
         print(f"W2 memory (backprop): RSS {m['rss_kb_after_10'] / 1024:.1f} MiB after 10 steps, "
