@@ -107,13 +107,52 @@ pub(crate) fn zip4<T: Float>(
 /// a few nanoseconds per element; waking a pool thread, a few microseconds).
 pub(crate) const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
 
-/// The chunk length that splits an update of `len` elements into one chunk per thread, or
-/// `None` to run it on the calling thread (small parameter, or one thread allowed). The
-/// length is a multiple of 64 elements, so two threads rarely write to one cache line.
+/// Chunks per thread: the kernel threads claim chunks one at a time, so with a few per
+/// thread a thread that starts late or runs slower takes fewer instead of holding up the
+/// update.
+const CHUNKS_PER_THREAD: usize = 4;
+
+/// The chunk length that splits an update of `len` elements into [`CHUNKS_PER_THREAD`]
+/// chunks per thread (none shorter than [`PARALLEL_MIN_ELEMENTS`]` / 4`), or `None` to run it
+/// on the calling thread (small parameter, or one thread allowed). The length is a multiple
+/// of 64 elements, so two threads rarely write to one cache line.
 pub(crate) fn chunk_len(len: usize) -> Option<usize> {
+    chunk_len_for(len, backprop_tensor::num_threads())
+}
+
+/// [`chunk_len`] for `threads` threads.
+fn chunk_len_for(len: usize, threads: usize) -> Option<usize> {
     if len < PARALLEL_MIN_ELEMENTS {
         return None;
     }
-    let threads = backprop_tensor::num_threads();
-    (threads > 1).then(|| len.div_ceil(threads).next_multiple_of(64))
+    (threads > 1).then(|| {
+        len.div_ceil(threads * CHUNKS_PER_THREAD)
+            .max(PARALLEL_MIN_ELEMENTS / 4)
+            .next_multiple_of(64)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_per_thread() {
+        // Small parameters and one thread: no split.
+        assert_eq!(chunk_len_for(PARALLEL_MIN_ELEMENTS - 1, 2), None);
+        assert_eq!(chunk_len_for(1 << 20, 1), None);
+        // W2's first weight (784 × 512) on two threads: 8 chunks of 50,176.
+        assert_eq!(chunk_len_for(784 * 512, 2), Some(50_176));
+        // Just above the threshold: chunks of a quarter of it, not 8 tiny ones.
+        assert_eq!(chunk_len_for(PARALLEL_MIN_ELEMENTS, 2), Some(16_384));
+        for &(len, threads) in &[(1 << 16, 2), (400_000, 2), (1_000_003, 3), (5 << 20, 4)] {
+            let c = chunk_len_for(len, threads).expect("splits");
+            assert_eq!(c % 64, 0);
+            assert!(
+                len.div_ceil(c) <= threads * CHUNKS_PER_THREAD,
+                "{len} {threads}"
+            );
+            assert!(len.div_ceil(c) >= threads.min(4), "{len} {threads}");
+        }
+    }
 }
