@@ -160,6 +160,18 @@ impl Team {
             resume_unwind(payload);
         }
     }
+
+    /// Calls `f` once on each of `items`, moving each item to whichever thread claims it (see
+    /// [`Team::run`]).
+    pub(crate) fn run_each<I: Send>(&self, items: Vec<I>, f: impl Fn(I) + Sync) {
+        // Each cell is taken exactly once, by the thread that claims its index.
+        let cells: Vec<Mutex<Option<I>>> = items.into_iter().map(|i| Mutex::new(Some(i))).collect();
+        self.run(cells.len(), &|i| {
+            if let Some(item) = lock(&cells[i]).take() {
+                f(item);
+            }
+        });
+    }
 }
 
 /// Closes the open job and waits for the helpers still inside it (also when the caller's
@@ -284,6 +296,17 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn run_each_moves_every_item_to_one_call() {
+        let team = Team::new(3);
+        let seen: Vec<AtomicU64> = (0..100).map(|_| AtomicU64::new(0)).collect();
+        let items: Vec<Box<usize>> = (0..100).map(Box::new).collect();
+        team.run_each(items, |item| {
+            seen[*item].fetch_add(1, Ordering::Relaxed);
+        });
+        assert!(seen.iter().all(|c| c.load(Ordering::Relaxed) == 1));
     }
 
     #[test]

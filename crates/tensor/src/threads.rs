@@ -120,16 +120,7 @@ pub(crate) fn pool() -> Option<Arc<Team>> {
 pub fn parallel_for_each<I: Send>(items: Vec<I>, f: impl Fn(I) + Sync + Send) {
     let pool = if items.len() > 1 { pool() } else { None };
     match pool {
-        Some(pool) => {
-            let cells: Vec<Mutex<Option<I>>> =
-                items.into_iter().map(|i| Mutex::new(Some(i))).collect();
-            pool.run(cells.len(), &|i| {
-                let item = cells[i].lock().unwrap_or_else(|e| e.into_inner()).take();
-                if let Some(item) = item {
-                    f(item);
-                }
-            });
-        }
+        Some(pool) => pool.run_each(items, f),
         None => items.into_iter().for_each(f),
     }
 }

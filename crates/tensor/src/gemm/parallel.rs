@@ -116,33 +116,44 @@ fn plan(
     if threads < 2 || !same_path(m, n) {
         return None;
     }
-    let strips = n.div_ceil(STRIP_BYTES / elem_bytes);
-    let width = n.div_ceil(strips).next_multiple_of(align.cols).min(n);
-    let strips = n.div_ceil(width);
-    let last_w = n - width * (strips - 1);
+    let parts = n.div_ceil(STRIP_BYTES / elem_bytes);
+    let (_, _, strips) = cut(n, parts, align.cols);
     let bands = (MIN_TILES_PER_THREAD * threads).div_ceil(strips);
-    let height = m.div_ceil(bands).next_multiple_of(align.rows).min(m);
-    let last_h = m - height * (m.div_ceil(height) - 1);
-    let count = strips * m.div_ceil(height);
-    let valid = count >= threads
-        && width >= n.min(MIN_TILE_SIDE)
-        && height >= m.min(MIN_TILE_SIDE)
-        && [
-            (height, width),
-            (last_h, width),
-            (height, last_w),
-            (last_h, last_w),
-        ]
-        .iter()
-        .all(|&(r, c)| same_path(r, c));
-    if valid {
-        Some(Tiles {
-            rows: height,
-            cols: width,
-        })
-    } else {
-        plan_general(m, n, k, threads, align)
+    match tiling(m, n, bands, parts, threads, align) {
+        Some((tiles, _)) => Some(tiles),
+        None => plan_general(m, n, k, threads, align),
     }
+}
+
+/// `(extent of a tile, extent of the last tile, number of tiles)` when `len` is cut into
+/// `parts` (about) with extents a multiple of `align`.
+fn cut(len: usize, parts: usize, align: usize) -> (usize, usize, usize) {
+    let size = len.div_ceil(parts).next_multiple_of(align).min(len);
+    let count = len.div_ceil(size);
+    (size, len - size * (count - 1), count)
+}
+
+/// `C` `[m, n]` cut into about `row_parts` by `col_parts` tiles, and their number, if that
+/// makes at least `threads` tiles, none thinner than [`MIN_TILE_SIDE`] (unless `C` is), and
+/// every one (the last row and column included) on the crate's general path.
+fn tiling(
+    m: usize,
+    n: usize,
+    row_parts: usize,
+    col_parts: usize,
+    threads: usize,
+    align: Align,
+) -> Option<(Tiles, usize)> {
+    let (h, last_h, rows) = cut(m, row_parts, align.rows);
+    let (w, last_w, cols) = cut(n, col_parts, align.cols);
+    let count = rows * cols;
+    let valid = count >= threads
+        && h >= m.min(MIN_TILE_SIDE)
+        && w >= n.min(MIN_TILE_SIDE)
+        && [(h, w), (last_h, w), (h, last_w), (last_h, last_w)]
+            .iter()
+            .all(|&(r, c)| same_path(r, c));
+    valid.then_some((Tiles { rows: h, cols: w }, count))
 }
 
 /// The tiling for shapes [`plan`]'s strips do not suit (a `C` too narrow for strips, or
@@ -154,28 +165,13 @@ fn plan(
 fn plan_general(m: usize, n: usize, k: usize, threads: usize, align: Align) -> Option<Tiles> {
     let work = m * n * k;
     let wanted = (work / MIN_TILE_FLOPS).clamp(threads, TILES_PER_THREAD * threads);
-    // (extent of a tile, extent of the last tile, number of tiles) along one side.
-    let cut = |len: usize, parts: usize, align: usize| {
-        let size = len.div_ceil(parts).next_multiple_of(align).min(len);
-        let count = len.div_ceil(size);
-        (size, len - size * (count - 1), count)
-    };
     // Every valid tiling as (enough tiles, tile count, packing cost, tiles).
     let mut candidates = Vec::new();
     for row_parts in 1..=wanted {
         for col_parts in 1..=wanted.div_ceil(row_parts) {
-            let (h, last_h, rows) = cut(m, row_parts, align.rows);
-            let (w, last_w, cols) = cut(n, col_parts, align.cols);
-            let count = rows * cols;
-            let valid = count >= threads
-                && h >= m.min(MIN_TILE_SIDE)
-                && w >= n.min(MIN_TILE_SIDE)
-                && [(h, w), (last_h, w), (h, last_w), (last_h, last_w)]
-                    .iter()
-                    .all(|&(r, c)| same_path(r, c));
-            if valid {
-                let cost = 1.0 / h as f64 + 1.0 / w as f64;
-                candidates.push((count >= wanted, count, cost, Tiles { rows: h, cols: w }));
+            if let Some((t, count)) = tiling(m, n, row_parts, col_parts, threads, align) {
+                let cost = 1.0 / t.rows as f64 + 1.0 / t.cols as f64;
+                candidates.push((count >= wanted, count, cost, t));
             }
         }
     }
@@ -217,8 +213,7 @@ pub(super) fn packed_on_team<T: Float>(
         return;
     };
     let (rows, cols) = (m.div_ceil(tiles.rows), n.div_ceil(tiles.cols));
-    // Every tile's block of `C`, each behind its own lock so that whichever thread claims
-    // tile `i` can write it (each lock is taken once, by that thread).
+    // Every tile's block of `C`, with its first row and column.
     let mut blocks = Vec::with_capacity(rows * cols);
     let mut rest = c;
     for i in 0..rows {
@@ -229,21 +224,17 @@ pub(super) fn packed_on_team<T: Float>(
             let w = tiles.cols.min(band.dim().1);
             let (block, right) = band.split_at(ndarray::Axis(1), w);
             band = right;
-            let (r0, c0) = (i * tiles.rows, j * tiles.cols);
-            blocks.push(std::sync::Mutex::new(Some((r0, c0, block))));
+            blocks.push((i * tiles.rows, j * tiles.cols, block));
         }
     }
-    team.run(blocks.len(), &|t| {
-        let taken = blocks[t].lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some((r0, c0, block)) = taken {
-            let (h, w) = block.dim();
-            packed(
-                a.slice(s![r0..r0 + h, ..]),
-                b.slice(s![.., c0..c0 + w]),
-                block,
-                gemm::Parallelism::None,
-            );
-        }
+    team.run_each(blocks, |(r0, c0, block)| {
+        let (h, w) = block.dim();
+        packed(
+            a.slice(s![r0..r0 + h, ..]),
+            b.slice(s![.., c0..c0 + w]),
+            block,
+            gemm::Parallelism::None,
+        );
     });
 }
 
