@@ -5,15 +5,16 @@ use ndarray::{ArrayD, IxDyn, Zip};
 use crate::broadcast::broadcast_shape_or_panic;
 use crate::shape::same_shape;
 use crate::tensor::{array_from_vec, contiguous};
+use crate::threads::{parallel_chunk_len, parallel_for_each};
 use crate::{Float, Tensor};
 
 /// Applies `f` to pairs of elements of `a` and `b`, broadcasting; panics naming `op`.
 #[track_caller]
-pub(crate) fn zip_map<A: Clone, B: Clone, R>(
+pub(crate) fn zip_map<A: Clone + Sync, B: Clone + Sync, R: Send>(
     op: &str,
     a: &ArrayD<A>,
     b: &ArrayD<B>,
-    f: impl Fn(A, B) -> R,
+    f: impl Fn(A, B) -> R + Sync,
 ) -> ArrayD<R> {
     if same_shape(a.shape(), b.shape()) {
         // One element (a scalar loss, a one-unit bias): no layout checks, no loop.
@@ -23,11 +24,7 @@ pub(crate) fn zip_map<A: Clone, B: Clone, R>(
             }
         }
         if let (Some(sa), Some(sb)) = (contiguous::as_slice(a), contiguous::as_slice(b)) {
-            let v = crate::vectorized(
-                #[inline(always)]
-                || zip_map_slices(sa, sb, &f),
-            );
-            return array_from_vec(v, a.shape());
+            return array_from_vec(zip_map_contiguous(sa, sb, &f), a.shape());
         }
         return Zip::from(a)
             .and(b)
@@ -41,8 +38,49 @@ pub(crate) fn zip_map<A: Clone, B: Clone, R>(
         .map_collect(|x, y| f(x.clone(), y.clone()))
 }
 
-/// `f` of each pair of `a` and `b` (equal lengths), collected: the body of [`zip_map`]'s
-/// contiguous path, inlined into both versions [`vectorized`](crate::vectorized) compiles.
+/// `f` of each pair of `a` and `b` (equal lengths), collected: [`zip_map`]'s contiguous
+/// path, split between the kernel threads when the loop is long enough
+/// ([`parallel_chunk_len`]). Each element is computed alone, so the result does not depend
+/// on the split.
+#[allow(unsafe_code)]
+fn zip_map_contiguous<A: Clone + Sync, B: Clone + Sync, R: Send>(
+    a: &[A],
+    b: &[B],
+    f: &(impl Fn(A, B) -> R + Sync),
+) -> Vec<R> {
+    let n = a.len().min(b.len());
+    let Some(c) = parallel_chunk_len(n) else {
+        return crate::vectorized(
+            #[inline(always)]
+            || zip_map_slices(a, b, f),
+        );
+    };
+    let mut out = crate::pool::vec_with_capacity(n);
+    let chunks = out.spare_capacity_mut()[..n]
+        .chunks_mut(c)
+        .zip(a.chunks(c).zip(b.chunks(c)))
+        .collect();
+    // Each kernel thread picks the AVX2 loop again (the caller's choice does not travel
+    // with the closure).
+    parallel_for_each(chunks, |(out, (a, b))| {
+        crate::vectorized(
+            #[inline(always)]
+            || {
+                for (o, (x, y)) in out.iter_mut().zip(a.iter().zip(b)) {
+                    o.write(f(x.clone(), y.clone()));
+                }
+            },
+        )
+    });
+    // SAFETY: the chunks cover the first `n` slots of `out`'s capacity and every one was
+    // written above (a panic in `f` would have left this function, with `out` still empty).
+    unsafe { out.set_len(n) };
+    out
+}
+
+/// `f` of each pair of `a` and `b` (equal lengths), collected, on the calling thread: the
+/// body of [`zip_map_contiguous`]'s serial path, inlined into both versions
+/// [`vectorized`](crate::vectorized) compiles.
 #[inline(always)]
 fn zip_map_slices<A: Clone, B: Clone, R>(a: &[A], b: &[B], f: &impl Fn(A, B) -> R) -> Vec<R> {
     let mut out = crate::pool::vec_with_capacity(a.len().min(b.len()));
@@ -51,21 +89,47 @@ fn zip_map_slices<A: Clone, B: Clone, R>(a: &[A], b: &[B], f: &impl Fn(A, B) -> 
 }
 
 /// Applies `f` to each element.
-pub(crate) fn map<A: Clone, R>(a: &ArrayD<A>, f: impl Fn(A) -> R) -> ArrayD<R> {
+pub(crate) fn map<A: Clone + Sync, R: Send>(a: &ArrayD<A>, f: impl Fn(A) -> R + Sync) -> ArrayD<R> {
     match contiguous::as_slice(a) {
-        Some(s) => {
-            let v = crate::vectorized(
-                #[inline(always)]
-                || map_slice(s, &f),
-            );
-            array_from_vec(v, a.shape())
-        }
+        Some(s) => array_from_vec(map_contiguous(s, &f), a.shape()),
         None => a.map(|x| f(x.clone())),
     }
 }
 
-/// `f` of each element of `a`, collected: the body of [`map`]'s contiguous path, inlined
-/// into both versions [`vectorized`](crate::vectorized) compiles.
+/// `f` of each element of `a`, collected: [`map`]'s contiguous path, split between the
+/// kernel threads as [`zip_map_contiguous`] is.
+#[allow(unsafe_code)]
+fn map_contiguous<A: Clone + Sync, R: Send>(a: &[A], f: &(impl Fn(A) -> R + Sync)) -> Vec<R> {
+    let n = a.len();
+    let Some(c) = parallel_chunk_len(n) else {
+        return crate::vectorized(
+            #[inline(always)]
+            || map_slice(a, f),
+        );
+    };
+    let mut out = crate::pool::vec_with_capacity(n);
+    let chunks = out.spare_capacity_mut()[..n]
+        .chunks_mut(c)
+        .zip(a.chunks(c))
+        .collect();
+    parallel_for_each(chunks, |(out, a)| {
+        crate::vectorized(
+            #[inline(always)]
+            || {
+                for (o, x) in out.iter_mut().zip(a) {
+                    o.write(f(x.clone()));
+                }
+            },
+        )
+    });
+    // SAFETY: as in `zip_map_contiguous`.
+    unsafe { out.set_len(n) };
+    out
+}
+
+/// `f` of each element of `a`, collected, on the calling thread: the body of
+/// [`map_contiguous`]'s serial path, inlined into both versions
+/// [`vectorized`](crate::vectorized) compiles.
 #[inline(always)]
 fn map_slice<A: Clone, R>(a: &[A], f: &impl Fn(A) -> R) -> Vec<R> {
     let mut out = crate::pool::vec_with_capacity(a.len());
@@ -199,14 +263,17 @@ impl<T: Float> Tensor<T> {
         Tensor::from_array(map(&*self.data, |x| x * s))
     }
 
-    /// Applies any function elementwise.
-    pub fn map(&self, f: impl Fn(T) -> T) -> Tensor<T> {
+    /// Applies any function elementwise. On a contiguous tensor of at least
+    /// [`PARALLEL_MIN_ELEMENTS`](crate::PARALLEL_MIN_ELEMENTS) elements, `f` runs on the
+    /// kernel threads (each element once), hence `Sync`.
+    pub fn map(&self, f: impl Fn(T) -> T + Sync) -> Tensor<T> {
         Tensor::from_array(map(&*self.data, f))
     }
 
-    /// Applies any function to pairs of elements, broadcasting; panics naming `op`.
+    /// Applies any function to pairs of elements, broadcasting; panics naming `op`. As with
+    /// [`map`](Tensor::map), a long loop runs on the kernel threads.
     #[track_caller]
-    pub fn zip_with(&self, other: &Tensor<T>, op: &str, f: impl Fn(T, T) -> T) -> Tensor<T> {
+    pub fn zip_with(&self, other: &Tensor<T>, op: &str, f: impl Fn(T, T) -> T + Sync) -> Tensor<T> {
         Tensor::from_array(zip_map(op, &*self.data, &*other.data, f))
     }
 

@@ -4,6 +4,7 @@
 use ndarray::{IxDyn, Zip};
 
 use crate::shape::same_shape;
+use crate::threads::{parallel_chunk_len, parallel_for_each};
 use crate::{Float, Tensor};
 
 impl<T: Float> Tensor<T> {
@@ -22,7 +23,9 @@ impl<T: Float> Tensor<T> {
         }
     }
 
-    /// In place: `x ← f(x)` for every element.
+    /// In place: `x ← f(x)` for every element. On a contiguous tensor of at least
+    /// [`PARALLEL_MIN_ELEMENTS`](crate::PARALLEL_MIN_ELEMENTS) elements, `f` runs on the
+    /// kernel threads (each element once), hence `Sync`.
     ///
     /// # Examples
     ///
@@ -32,18 +35,29 @@ impl<T: Float> Tensor<T> {
     /// t.map_(|x| 3.0 * x);
     /// assert_eq!(t.to_vec(), vec![3.0, -6.0]);
     /// ```
-    pub fn map_(&mut self, f: impl Fn(T) -> T) {
-        match self.as_slice_mut() {
-            Some(s) => crate::vectorized(
+    pub fn map_(&mut self, f: impl Fn(T) -> T + Sync) {
+        let Some(s) = self.as_slice_mut() else {
+            self.data.map_inplace(|x| *x = f(*x));
+            return;
+        };
+        match parallel_chunk_len(s.len()) {
+            None => crate::vectorized(
                 #[inline(always)]
                 || map_slice_(s, &f),
             ),
-            None => self.data.map_inplace(|x| *x = f(*x)),
+            // Each kernel thread picks the AVX2 loop again.
+            Some(c) => parallel_for_each(s.chunks_mut(c).collect(), |s| {
+                crate::vectorized(
+                    #[inline(always)]
+                    || map_slice_(s, &f),
+                )
+            }),
         }
     }
 
     /// In place: `x ← f(x, y)` for every element `x` of `self` and the matching element `y`
-    /// of `other`, which must have `self`'s shape or broadcast to it.
+    /// of `other`, which must have `self`'s shape or broadcast to it. As with
+    /// [`map_`](Tensor::map_), a long loop over equal shapes runs on the kernel threads.
     ///
     /// # Panics
     ///
@@ -60,13 +74,23 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(g.to_vec(), vec![1.0, 0.0, 3.0, 0.0]);
     /// ```
     #[track_caller]
-    pub fn zip_with_(&mut self, other: &Tensor<T>, op: &str, f: impl Fn(T, T) -> T) {
+    pub fn zip_with_(&mut self, other: &Tensor<T>, op: &str, f: impl Fn(T, T) -> T + Sync) {
         if same_shape(self.shape(), other.shape()) {
             if let (Some(a), Some(b)) = (self.as_slice_mut(), other.as_slice()) {
-                crate::vectorized(
-                    #[inline(always)]
-                    || zip_with_slices(a, b, &f),
-                );
+                match parallel_chunk_len(a.len()) {
+                    None => crate::vectorized(
+                        #[inline(always)]
+                        || zip_with_slices(a, b, &f),
+                    ),
+                    Some(c) => {
+                        parallel_for_each(a.chunks_mut(c).zip(b.chunks(c)).collect(), |(a, b)| {
+                            crate::vectorized(
+                                #[inline(always)]
+                                || zip_with_slices(a, b, &f),
+                            )
+                        })
+                    }
+                }
                 return;
             }
         }
@@ -159,7 +183,7 @@ mod tests {
         for n in 0..70 {
             let (x, y) = (awkward_values::<T>(n, 4), awkward_values::<T>(n, 5));
             for (name, f) in [
-                ("mask", &relu_mask as &dyn Fn(T, T) -> T),
+                ("mask", &relu_mask as &(dyn Fn(T, T) -> T + Sync)),
                 ("mul", &product),
             ] {
                 let mut t = Tensor::from_vec(x.clone(), &[n]).unwrap();

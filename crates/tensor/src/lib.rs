@@ -60,6 +60,8 @@ pub use random::Rng;
 pub use reduce::reduced_shape;
 pub use simd::vectorized;
 pub use tensor::Tensor;
-pub use threads::{num_threads, parallel_for_each, set_num_threads};
+pub use threads::{
+    PARALLEL_MIN_ELEMENTS, num_threads, parallel_chunk_len, parallel_for_each, set_num_threads,
+};
 
 pub use ndarray;

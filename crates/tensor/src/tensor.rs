@@ -15,14 +15,37 @@ use crate::{Float, Rng, TensorError};
 /// # Errors
 ///
 /// When `data.len()` is not the product of `shape`, or that product overflows.
+#[allow(unsafe_code)]
 pub(crate) fn try_array_from_vec<T>(
     data: Vec<T>,
     shape: &[usize],
 ) -> Result<ArrayD<T>, ShapeError> {
+    if let [n] = *shape
+        && n == data.len()
+    {
+        // `from_vec` skips the stride validation that `from_shape_vec` runs.
+        return Ok(Array1::from_vec(data).into_dyn());
+    }
+    // The common case, checked here in a few instructions: `data` fills the shape exactly
+    // and no extent is 0 (so the product of the non-zero extents is `data.len()`, which
+    // fits in `isize`). ndarray's checked constructors test the same, with generic loops;
+    // every other case goes to them, for their error.
+    let size = shape.iter().try_fold(1usize, |p, &d| p.checked_mul(d));
+    if size == Some(data.len()) && !data.is_empty() && data.len() <= isize::MAX as usize {
+        // SAFETY: the shape with its standard (row-major) strides addresses exactly the
+        // `data.len()` elements of `data`, as established just above.
+        return Ok(unsafe {
+            match *shape {
+                [] => Array0::from_shape_vec_unchecked((), data).into_dyn(),
+                [m, n] => Array2::from_shape_vec_unchecked((m, n), data).into_dyn(),
+                [a, b, c] => Array3::from_shape_vec_unchecked((a, b, c), data).into_dyn(),
+                [a, b, c, d] => Array4::from_shape_vec_unchecked((a, b, c, d), data).into_dyn(),
+                _ => ArrayD::from_shape_vec_unchecked(IxDyn(shape), data),
+            }
+        });
+    }
     match *shape {
         [] => Array0::from_shape_vec((), data).map(Array0::into_dyn),
-        // `from_vec` skips the stride validation that `from_shape_vec` runs.
-        [n] if n == data.len() => Ok(Array1::from_vec(data).into_dyn()),
         [n] => Array1::from_shape_vec(n, data).map(Array1::into_dyn),
         [m, n] => Array2::from_shape_vec((m, n), data).map(Array2::into_dyn),
         [a, b, c] => Array3::from_shape_vec((a, b, c), data).map(Array3::into_dyn),

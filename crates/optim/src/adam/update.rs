@@ -13,12 +13,12 @@
 //! general loop.
 
 use backprop_tensor::ndarray::{ArrayViewMutD, IxDyn, Zip};
-use backprop_tensor::{Float, Tensor, parallel_for_each, vectorized};
+use backprop_tensor::{Float, Tensor, parallel_chunk_len, parallel_for_each, vectorized};
 
 use super::AdamOptions;
 use super::slot::AdamSlot;
 use crate::core::{lerp, maximum};
-use crate::kernel::{chunk_len, lerp_fixed};
+use crate::kernel::lerp_fixed;
 
 /// Elements per chunk of the slice loops: one AVX2 register of `f32`, two of `f64`.
 const LANES: usize = 8;
@@ -212,7 +212,7 @@ pub(super) fn adam_slices<
     v: &mut [T],
     vmax: Option<&mut [T]>,
 ) {
-    let Some(c) = chunk_len(p.len()) else {
+    let Some(c) = parallel_chunk_len(p.len()) else {
         return adam_serial::<T, MAXIMIZE, L2, DECOUPLED, LOW, AMSGRAD>(s, p, g, m, v, vmax);
     };
     // Without AMSGrad the `vmax` chunks are empty, never touched.

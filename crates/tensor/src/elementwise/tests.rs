@@ -239,3 +239,67 @@ fn add_assign_matches_add_bitwise() {
         );
     }
 }
+
+/// Loops over at least `PARALLEL_MIN_ELEMENTS` elements are split between the kernel
+/// threads: bitwise what a scalar loop gives, for 1, 2 and 3 threads, allocating and in
+/// place, with a last chunk shorter than the others.
+#[test]
+fn long_loops_split_between_threads_match_scalar_loops() {
+    let n = 100_003;
+    let (x, y) = (awkward_values::<f32>(n, 7), awkward_values::<f32>(n, 8));
+    let a = Tensor::from_vec(x.clone(), &[n]).unwrap();
+    let b = Tensor::from_vec(y.clone(), &[n]).unwrap();
+    let relu = |v: f32| if v <= 0.0 { 0.0 } else { v };
+    let mask = |g: f32, v: f32| if v > 0.0 { g } else { 0.0 };
+    let before = crate::num_threads();
+    for threads in [1, 2, 3] {
+        crate::set_num_threads(threads);
+        let want: Vec<f32> = x.iter().map(|&v| relu(v)).collect();
+        assert_eq!(
+            bits(&a.relu().to_vec()),
+            bits(&want),
+            "relu, {threads} threads"
+        );
+        let want: Vec<f32> = x.iter().zip(&y).map(|(&u, &v)| u * v).collect();
+        assert_eq!(
+            bits(&a.mul(&b).to_vec()),
+            bits(&want),
+            "mul, {threads} threads"
+        );
+        let want: Vec<bool> = x.iter().zip(&y).map(|(u, v)| u > v).collect();
+        assert_eq!(a.gt(&b).to_vec(), want, "gt, {threads} threads");
+        let mut c = a.clone();
+        c.map_(|v| v * 2.0 - 1.0);
+        let want: Vec<f32> = x.iter().map(|&v| v * 2.0 - 1.0).collect();
+        assert_eq!(bits(&c.to_vec()), bits(&want), "map_, {threads} threads");
+        let mut c = a.clone();
+        c.zip_with_(&b, "mask", mask);
+        let want: Vec<f32> = x.iter().zip(&y).map(|(&g, &v)| mask(g, v)).collect();
+        assert_eq!(
+            bits(&c.to_vec()),
+            bits(&want),
+            "zip_with_, {threads} threads"
+        );
+    }
+    crate::set_num_threads(before);
+}
+
+/// A panic in the function of a loop split between threads reaches the caller (and leaves
+/// no half-written result behind).
+#[test]
+fn a_panic_in_a_split_loop_reaches_the_caller() {
+    let n = 1 << 17;
+    let a = Tensor::<f32>::arange(0.0, n as f32, 1.0);
+    let r = std::panic::catch_unwind(|| {
+        a.map(|v| {
+            assert!(v != 100_000.0, "element 100000");
+            v
+        })
+    });
+    let msg = r.expect_err("the panic propagates");
+    let msg = msg
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| msg.downcast_ref::<&str>().copied());
+    assert_eq!(msg, Some("element 100000"));
+}

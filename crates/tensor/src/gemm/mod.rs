@@ -156,8 +156,9 @@ pub(crate) fn matmul_new<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -
         let view = ArrayViewMut2::from_shape_ptr((m, n), c.as_mut_ptr());
         matmul_into(a, b, view);
         c.set_len(len);
+        // SAFETY: `c` holds the m·n elements of the row-major shape.
+        Array2::from_shape_vec_unchecked((m, n), c)
     }
-    Array2::from_shape_vec((m, n), c).expect("m·n elements")
 }
 
 /// Writes `a · b` into `c` (overwriting it).
