@@ -24,6 +24,27 @@ pub enum OptimError {
         /// The optimizer being built.
         owner: &'static str,
     },
+    /// The optimizer takes exactly one parameter group (PyTorch's L-BFGS raises `ValueError`
+    /// for per-parameter options).
+    #[error(
+        "{owner}: doesn't support per-parameter options (parameter groups): got {found} groups, expected 1"
+    )]
+    SingleGroupOnly {
+        /// The optimizer being built.
+        owner: &'static str,
+        /// The number of groups given.
+        found: usize,
+    },
+    /// Saved L-BFGS state does not fit the optimizer's parameters: a flat vector whose length
+    /// is not the total number of parameter elements, history lists of different lengths, or
+    /// a part missing after the first iteration.
+    #[error("load_state_dict: LBFGS state `{field}`: {reason}")]
+    InvalidLbfgsState {
+        /// The state entry (`"d"`, `"old_dirs"`, ...).
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The same parameter was given twice (in one group or in two groups).
     #[error("{owner}: parameter {param} of group {group} appears more than once in the optimizer")]
     DuplicateParameter {

@@ -60,6 +60,7 @@ mod clip;
 mod core;
 mod error;
 mod kernel;
+mod lbfgs;
 mod nadam;
 mod optimizer;
 mod radam;
@@ -76,6 +77,7 @@ pub use adamax::{Adamax, AdamaxConfig};
 pub use asgd::{Asgd, AsgdConfig};
 pub use clip::{clip_grad_norm, clip_grad_norm_checked, clip_grad_value};
 pub use error::OptimError;
+pub use lbfgs::{Lbfgs, LbfgsConfig, LineSearch};
 pub use nadam::{NAdam, NAdamConfig};
 pub use optimizer::{GroupOptions, Optimizer, ParamGroup};
 pub use radam::{RAdam, RAdamConfig};
@@ -90,6 +92,6 @@ pub use scheduler::{
 };
 pub use sgd::{Sgd, SgdConfig};
 pub use state::{
-    AdadeltaState, AdagradState, AdamState, AdamaxState, AsgdState, GroupState, NAdamState,
-    OptimizerState, ParamState, RAdamState, RmsPropState, RpropState, SgdState,
+    AdadeltaState, AdagradState, AdamState, AdamaxState, AsgdState, GroupState, LbfgsState,
+    NAdamState, OptimizerState, ParamState, RAdamState, RmsPropState, RpropState, SgdState,
 };

@@ -5,8 +5,8 @@ use backprop_tensor::Float;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, AsgdConfig, NAdamConfig,
-    OptimError, OptimizerState, RAdamConfig, RmsPropConfig, RpropConfig, SgdConfig,
+    AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, AsgdConfig, LbfgsConfig,
+    NAdamConfig, OptimError, OptimizerState, RAdamConfig, RmsPropConfig, RpropConfig, SgdConfig,
 };
 
 /// An optimizer: updates parameters in place from their gradients, like `torch.optim.Optimizer`.
@@ -156,6 +156,8 @@ pub enum GroupOptions {
     Rprop(RpropConfig),
     /// Options of [`Asgd`](crate::Asgd).
     Asgd(AsgdConfig),
+    /// Options of [`Lbfgs`](crate::Lbfgs).
+    Lbfgs(LbfgsConfig),
 }
 
 impl GroupOptions {
@@ -173,6 +175,7 @@ impl GroupOptions {
             GroupOptions::Adadelta(c) => c.lr,
             GroupOptions::Rprop(c) => c.lr,
             GroupOptions::Asgd(c) => c.lr,
+            GroupOptions::Lbfgs(c) => c.lr,
         }
     }
 
@@ -190,6 +193,7 @@ impl GroupOptions {
             GroupOptions::Adadelta(c) => c.lr = lr,
             GroupOptions::Rprop(c) => c.lr = lr,
             GroupOptions::Asgd(c) => c.lr = lr,
+            GroupOptions::Lbfgs(c) => c.lr = lr,
         }
     }
 
@@ -207,6 +211,7 @@ impl GroupOptions {
             GroupOptions::Adadelta(_) => "Adadelta",
             GroupOptions::Rprop(_) => "Rprop",
             GroupOptions::Asgd(_) => "ASGD",
+            GroupOptions::Lbfgs(_) => "LBFGS",
         }
     }
 }

@@ -17,7 +17,8 @@ use crate::GroupOptions;
 #[serde(bound = "")]
 pub struct OptimizerState<T: Float> {
     /// The optimizer that saved the state, as PyTorch names it (`"SGD"`, `"Adam"`, `"AdamW"`,
-    /// `"RMSprop"`, `"Adagrad"`, `"NAdam"`, `"RAdam"`, `"Adamax"`, `"Adadelta"`, `"Rprop"`, `"ASGD"`).
+    /// `"RMSprop"`, `"Adagrad"`, `"NAdam"`, `"RAdam"`, `"Adamax"`, `"Adadelta"`, `"Rprop"`, `"ASGD"`,
+    /// `"LBFGS"`).
     pub optimizer: String,
     /// The groups, in order.
     pub param_groups: Vec<GroupState>,
@@ -64,6 +65,8 @@ pub enum ParamState<T: Float> {
     Rprop(RpropState<T>),
     /// State of [`Asgd`](crate::Asgd).
     Asgd(AsgdState<T>),
+    /// State of [`Lbfgs`](crate::Lbfgs), kept (as PyTorch keeps it) under the first parameter.
+    Lbfgs(LbfgsState<T>),
 }
 
 impl<T: Float> ParamState<T> {
@@ -80,10 +83,12 @@ impl<T: Float> ParamState<T> {
             ParamState::Adadelta(_) => "Adadelta",
             ParamState::Rprop(_) => "Rprop",
             ParamState::Asgd(_) => "ASGD",
+            ParamState::Lbfgs(_) => "LBFGS",
         }
     }
 
     /// Every tensor buffer with its PyTorch name; each has the shape of its parameter.
+    /// L-BFGS has none: its vectors span all parameters (see [`LbfgsState`]).
     pub fn buffers(&self) -> Vec<(&'static str, &Tensor<T>)> {
         let mut out = Vec::new();
         match self {
@@ -130,6 +135,7 @@ impl<T: Float> ParamState<T> {
                 out.push(("step_size", &s.step_size));
             }
             ParamState::Asgd(s) => out.push(("ax", &s.ax)),
+            ParamState::Lbfgs(_) => {}
         }
         out
     }
@@ -260,6 +266,59 @@ pub struct AsgdState<T: Float> {
     pub ax: Tensor<T>,
 }
 
+/// The state of L-BFGS, PyTorch's `optimizer.state[params[0]]`: one set for all parameters,
+/// whose vectors are the parameters (and their gradients) flattened and concatenated in order.
+///
+/// Scalars that PyTorch keeps as Python floats are `f64`; those it keeps as tensors of the
+/// parameters' dtype are `T`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct LbfgsState<T: Float> {
+    /// Closure evaluations over all steps.
+    pub func_evals: u64,
+    /// Iterations over all steps.
+    pub n_iter: u64,
+    /// The last search direction `d` (`None` before the first iteration).
+    pub d: Option<Vec<T>>,
+    /// The last step size `t` along `d` (`None` before the first iteration).
+    pub t: Option<f64>,
+    /// The gradient differences `y` in the history, oldest first.
+    pub old_dirs: Vec<Vec<T>>,
+    /// The steps `s` in the history, oldest first.
+    pub old_stps: Vec<Vec<T>>,
+    /// `1 / (y·s)` of each history entry.
+    pub ro: Vec<T>,
+    /// The scale `y·s / y·y` of the initial inverse Hessian (`None` before the first
+    /// iteration; 1 until the history gets its first entry).
+    pub h_diag: Option<T>,
+    /// The flat gradient at the start of the last iteration.
+    pub prev_flat_grad: Option<Vec<T>>,
+    /// The loss at the start of the last iteration.
+    pub prev_loss: Option<f64>,
+    /// The two-loop recursion's coefficients `α`, `history_size` of them, made on the first
+    /// iteration that uses the history (PyTorch's `[None] * history_size`; entries not yet
+    /// written are 0). Scratch space, kept because PyTorch keeps it.
+    pub al: Option<Vec<T>>,
+}
+
+impl<T: Float> Default for LbfgsState<T> {
+    fn default() -> Self {
+        LbfgsState {
+            func_evals: 0,
+            n_iter: 0,
+            d: None,
+            t: None,
+            old_dirs: Vec::new(),
+            old_stps: Vec::new(),
+            ro: Vec::new(),
+            h_diag: None,
+            prev_flat_grad: None,
+            prev_loss: None,
+            al: None,
+        }
+    }
+}
+
 /// Conversion between an optimizer's own state type and [`ParamState`].
 pub(crate) trait StateKind<T: Float>: Sized + Clone {
     /// Wraps the state for saving.
@@ -296,3 +355,4 @@ state_kind!(AdamaxState, Adamax, "Adamax");
 state_kind!(AdadeltaState, Adadelta, "Adadelta");
 state_kind!(RpropState, Rprop, "Rprop");
 state_kind!(AsgdState, Asgd, "ASGD");
+state_kind!(LbfgsState, Lbfgs, "LBFGS");

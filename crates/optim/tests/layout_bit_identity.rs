@@ -127,6 +127,7 @@ fn step_count<T: Float>(s: &ParamState<T>) -> Option<u64> {
         ParamState::Adadelta(s) => Some(s.step),
         ParamState::Rprop(s) => Some(s.step),
         ParamState::Asgd(s) => Some(s.step),
+        ParamState::Lbfgs(s) => Some(s.n_iter),
     }
 }
 

@@ -109,7 +109,8 @@ fn momenta(opt: &Opt) -> Vec<Vec<f64>> {
             GroupOptions::Adagrad(_)
             | GroupOptions::Adadelta(_)
             | GroupOptions::Rprop(_)
-            | GroupOptions::Asgd(_) => vec![],
+            | GroupOptions::Asgd(_)
+            | GroupOptions::Lbfgs(_) => vec![],
         })
         .collect()
 }

@@ -70,7 +70,8 @@ fn uses_beta1(options: &GroupOptions) -> Option<bool> {
         GroupOptions::Adagrad(_)
         | GroupOptions::Adadelta(_)
         | GroupOptions::Rprop(_)
-        | GroupOptions::Asgd(_) => None,
+        | GroupOptions::Asgd(_)
+        | GroupOptions::Lbfgs(_) => None,
     }
 }
 
@@ -88,7 +89,8 @@ pub(crate) fn set_momentum(options: &mut GroupOptions, momentum: f64) {
         GroupOptions::Adagrad(_)
         | GroupOptions::Adadelta(_)
         | GroupOptions::Rprop(_)
-        | GroupOptions::Asgd(_) => {}
+        | GroupOptions::Asgd(_)
+        | GroupOptions::Lbfgs(_) => {}
     }
 }
 
