@@ -4,9 +4,9 @@
 //! [`backprop_autograd::Var`] parameters, with PyTorch's algorithms, defaults and rounding.
 //!
 //! - Optimizers ([`Sgd`], [`Adam`], [`AdamW`], [`RmsProp`], [`Adagrad`], [`Adadelta`],
-//!   [`Adamax`], [`NAdam`], [`RAdam`], [`Rprop`], [`Asgd`]) implement [`Optimizer`]: `step`,
-//!   `zero_grad`, `lr`/`set_lr`, parameter groups with their own options, and a
-//!   serde-serializable [`OptimizerState`] for checkpoints. Each follows PyTorch's
+//!   [`Adamax`], [`NAdam`], [`RAdam`], [`Rprop`], [`Asgd`], [`Lbfgs`]) implement
+//!   [`Optimizer`]: `step`, `zero_grad`, `lr`/`set_lr`, parameter groups with their own
+//!   options, and a serde-serializable [`OptimizerState`] for checkpoints. Each follows PyTorch's
 //!   single-tensor implementation (`_single_tensor_adam`, ...) operation by operation, with
 //!   scalars computed in `f64` and rounded to the element type where they meet a tensor, so
 //!   `f32` runs round where PyTorch's do; each parameter is updated in one pass over its
@@ -21,6 +21,11 @@
 //!   Scalar state that PyTorch keeps as tensors of its default dtype (NAdam's `mu_product`,
 //!   ASGD's `eta` and `mu`) is kept in the element type, which matches PyTorch's default
 //!   float32 for `f32` and `torch.set_default_dtype(torch.float64)` for `f64`.
+//! - [`Lbfgs`] (PyTorch's `LBFGS`, with its optional strong-Wolfe line search) re-evaluates
+//!   the loss several times per step: it steps with [`Lbfgs::step_with`] and a closure that
+//!   computes the loss and its gradients, and takes one parameter group. It agrees bit for bit
+//!   with PyTorch's unfused kernels in `f64` and `f32` on the fixture's problems, closure calls
+//!   included.
 //! - Schedulers ([`StepLr`], [`MultiStepLr`], [`ExponentialLr`], [`CosineAnnealingLr`],
 //!   [`LinearLr`], [`ConstantLr`], [`PolynomialLr`], [`LambdaLr`], [`MultiplicativeLr`],
 //!   [`CyclicLr`], [`OneCycleLr`], [`CosineAnnealingWarmRestarts`], [`ReduceLrOnPlateau`],

@@ -401,8 +401,8 @@ fn two_loop<T: Float>(state: &mut LbfgsState<T>, flat_grad: &[T], history_size: 
 /// Panics unless the state's vectors span `n` elements (the parameters changed since).
 #[track_caller]
 fn check_state_len<T: Float>(state: &LbfgsState<T>, n: usize) {
-    if let Err(e) = check_lbfgs_state(state, n) {
-        panic!("LBFGS.step: {e}");
+    if let Err(OptimError::InvalidLbfgsState { field, reason }) = check_lbfgs_state(state, n) {
+        panic!("LBFGS.step: state `{field}` {reason} (the parameter list changed since)");
     }
 }
 
