@@ -25,98 +25,27 @@
 //! `ρ`, `α`, `β` and `H` are 0-dim tensors of the parameters' dtype; `t` is either. Vectors
 //! are updated in the element type with one rounding per operation, as PyTorch's kernels for
 //! `ATEN_CPU_CAPABILITY=default` do (its AVX2 kernels fuse `x + α·y` into one rounding). Dot
-//! products add the even and odd positions apart, the order of PyTorch's CPU `dot` (MKL) for
-//! `f64` vectors of up to 8 elements; MKL orders longer ones (and `f32` ones) otherwise, so
-//! there the last bit may differ.
+//! products keep one partial sum per lane of a 16-byte vector (2 in `f64`, 4 in `f32`),
+//! folded in halves: the order of PyTorch's CPU `dot` (MKL) for `f64` vectors of up to 8
+//! elements and `f32` ones of 2, 4, 5 or 8. MKL orders other lengths otherwise, and there the
+//! last bit of a dot product may differ.
 
+mod config;
 mod flat;
 mod line_search;
 mod scalar;
 
 use backprop_autograd::Var;
 use backprop_tensor::Float;
-use serde::{Deserialize, Serialize};
 
 use crate::core::Core;
-use crate::error::{check_non_negative, invalid};
 use crate::{
     GroupOptions, LbfgsState, OptimError, Optimizer, OptimizerState, ParamGroup, ParamState,
 };
+use config::validate;
+pub use config::{LbfgsConfig, LineSearch};
 use flat::{abs_max, abs_sum, add_scaled, dot, gather_flat_grad, neg, numel, scaled, sub};
 use scalar::{Scalar, py_min};
-
-/// The line search of [`Lbfgs`] (PyTorch's `line_search_fn`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum LineSearch {
-    /// A fixed step `t = lr` (after the first iteration's `min(1, 1/‖g‖₁)·lr`).
-    #[default]
-    None,
-    /// A line search satisfying the strong Wolfe conditions (`"strong_wolfe"`).
-    StrongWolfe,
-}
-
-/// Options of [`Lbfgs`], with PyTorch's defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct LbfgsConfig {
-    /// Learning rate: the step along each direction, or the line search's first trial
-    /// (default 1).
-    pub lr: f64,
-    /// Iterations per [`step_with`](Lbfgs::step_with) (default 20).
-    pub max_iter: usize,
-    /// Closure calls per step (default `None`: `max_iter * 5 / 4`, rounded down, filled in by
-    /// the constructor as PyTorch does).
-    pub max_eval: Option<usize>,
-    /// Stop when every gradient element is at most this in absolute value (default `1e-7`).
-    pub tolerance_grad: f64,
-    /// Stop when the loss, the step or the directional derivative changes less than this
-    /// (default `1e-9`).
-    pub tolerance_change: f64,
-    /// How many past steps approximate the inverse Hessian (default 100).
-    pub history_size: usize,
-    /// The line search (default [`LineSearch::None`]).
-    pub line_search: LineSearch,
-    /// Maximize the objective (default false).
-    pub maximize: bool,
-}
-
-impl Default for LbfgsConfig {
-    fn default() -> Self {
-        LbfgsConfig {
-            lr: 1.0,
-            max_iter: 20,
-            max_eval: None,
-            tolerance_grad: 1e-7,
-            tolerance_change: 1e-9,
-            history_size: 100,
-            line_search: LineSearch::None,
-            maximize: false,
-        }
-    }
-}
-
-impl LbfgsConfig {
-    /// `max_eval`, or PyTorch's default `max_iter * 5 // 4` when unset.
-    pub fn resolved_max_eval(&self) -> usize {
-        self.max_eval.unwrap_or(self.max_iter * 5 / 4)
-    }
-}
-
-fn validate(options: &GroupOptions) -> Result<(), OptimError> {
-    let GroupOptions::Lbfgs(c) = options else {
-        return Err(OptimError::OptionsMismatch {
-            group: 0,
-            expected: "LBFGS",
-            found: options.kind(),
-        });
-    };
-    check_non_negative("LBFGS", "lr", c.lr)?;
-    // PyTorch accepts 0 and then fails with an IndexError (popping an empty history) on the
-    // first update of the history.
-    if c.history_size == 0 {
-        return Err(invalid("LBFGS", "history_size", 0.0, "must be >= 1"));
-    }
-    Ok(())
-}
 
 /// L-BFGS, like `torch.optim.LBFGS`: full-batch quasi-Newton minimization, optionally with a
 /// strong-Wolfe line search. It takes one group of parameters, and each step evaluates the
