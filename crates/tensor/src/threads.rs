@@ -63,9 +63,9 @@ pub fn num_threads() -> usize {
 /// `torch.set_num_threads`). `0` restores the default (`BACKPROP_NUM_THREADS`, else the
 /// available cores).
 ///
-/// Results do not depend on this setting: the parallel kernels (the matrix product, the
-/// optimizers' updates of large parameters) split their output between threads without
-/// changing any element's arithmetic or summation order.
+/// Results do not depend on this setting: the parallel kernels (the matrix product, long
+/// elementwise loops, the optimizers' updates of large parameters) split their output
+/// between threads without changing any element's arithmetic or summation order.
 ///
 /// # Examples
 ///
