@@ -71,8 +71,9 @@ mod state_dict;
 
 pub use error::LayerError;
 pub use layers::{
-    BatchNorm1d, Dropout, ELU, Embedding, Flatten, GELU, Hardtanh, Identity, LayerNorm, LeakyReLU,
-    Linear, LogSoftmax, ReLU, Sequential, SiLU, Sigmoid, Softmax, Softplus, Tanh,
+    BatchNorm1d, Dropout, ELU, Embedding, Flatten, GELU, Hardsigmoid, Hardswish, Hardtanh,
+    Identity, LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, ReLU, SELU, Sequential,
+    SiLU, Sigmoid, Softmax, Softplus, Softsign, Tanh,
 };
 pub use losses::{
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,

@@ -336,6 +336,10 @@ macro_rules! plain_constructor {
 
 plain_constructor!(Sigmoid, Tanh, SiLU);
 
+mod composed;
+
+pub use composed::{Hardsigmoid, Hardswish, LogSigmoid, Mish, SELU, Softsign};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,8 @@ mod linear;
 mod sequential;
 
 pub use activation::{
-    ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Softplus, Tanh,
+    ELU, GELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, ReLU,
+    SELU, SiLU, Sigmoid, Softmax, Softplus, Softsign, Tanh,
 };
 pub use batch_norm::BatchNorm1d;
 pub use dropout::Dropout;
