@@ -1,5 +1,7 @@
 //! Elementwise arithmetic with broadcasting, scalar operands, unary math and comparisons.
 
+use std::mem::MaybeUninit;
+
 use ndarray::{ArrayD, IxDyn, Zip};
 
 use crate::broadcast::broadcast_shape_or_panic;
@@ -42,38 +44,55 @@ pub(crate) fn zip_map<A: Clone + Sync, B: Clone + Sync, R: Send>(
 /// path, split between the kernel threads when the loop is long enough
 /// ([`parallel_chunk_len`]). Each element is computed alone, so the result does not depend
 /// on the split.
-#[allow(unsafe_code)]
 fn zip_map_contiguous<A: Clone + Sync, B: Clone + Sync, R: Send>(
     a: &[A],
     b: &[B],
     f: &(impl Fn(A, B) -> R + Sync),
 ) -> Vec<R> {
     let n = a.len().min(b.len());
-    let Some(c) = parallel_chunk_len(n) else {
-        return crate::vectorized(
+    match parallel_chunk_len(n) {
+        None => crate::vectorized(
             #[inline(always)]
             || zip_map_slices(a, b, f),
-        );
-    };
-    let mut out = crate::pool::vec_with_capacity(n);
-    let chunks = out.spare_capacity_mut()[..n]
-        .chunks_mut(c)
-        .zip(a.chunks(c).zip(b.chunks(c)))
-        .collect();
-    // Each kernel thread picks the AVX2 loop again (the caller's choice does not travel
-    // with the closure).
-    parallel_for_each(chunks, |(out, (a, b))| {
-        crate::vectorized(
+        ),
+        Some(c) => collect_in_chunks(
+            n,
+            c,
             #[inline(always)]
-            || {
+            |start, out| {
+                let (a, b) = (&a[start..start + out.len()], &b[start..start + out.len()]);
                 for (o, (x, y)) in out.iter_mut().zip(a.iter().zip(b)) {
                     o.write(f(x.clone(), y.clone()));
                 }
             },
+        ),
+    }
+}
+
+/// A `Vec` of `n` elements written by `fill(start, out)` for consecutive chunks `out` of
+/// `chunk` elements (the last may be shorter) starting at element `start`, the chunks run
+/// on the kernel threads, each in the AVX2 loop when the CPU has it (the caller's choice
+/// does not travel with the closure; mark `fill` `#[inline(always)]` so that its loop is
+/// compiled into that version). `fill` must write every element of its chunk.
+#[allow(unsafe_code)]
+fn collect_in_chunks<R: Send>(
+    n: usize,
+    chunk: usize,
+    fill: impl Fn(usize, &mut [MaybeUninit<R>]) + Sync,
+) -> Vec<R> {
+    let mut out = crate::pool::vec_with_capacity(n);
+    let chunks = out.spare_capacity_mut()[..n]
+        .chunks_mut(chunk)
+        .enumerate()
+        .collect();
+    parallel_for_each(chunks, |(i, out)| {
+        crate::vectorized(
+            #[inline(always)]
+            || fill(i * chunk, out),
         )
     });
-    // SAFETY: the chunks cover the first `n` slots of `out`'s capacity and every one was
-    // written above (a panic in `f` would have left this function, with `out` still empty).
+    // SAFETY: the chunks cover the first `n` slots of `out`'s capacity and `fill` wrote
+    // every one (a panic in `fill` would have left this function, with `out` still empty).
     unsafe { out.set_len(n) };
     out
 }
@@ -98,33 +117,24 @@ pub(crate) fn map<A: Clone + Sync, R: Send>(a: &ArrayD<A>, f: impl Fn(A) -> R + 
 
 /// `f` of each element of `a`, collected: [`map`]'s contiguous path, split between the
 /// kernel threads as [`zip_map_contiguous`] is.
-#[allow(unsafe_code)]
 fn map_contiguous<A: Clone + Sync, R: Send>(a: &[A], f: &(impl Fn(A) -> R + Sync)) -> Vec<R> {
-    let n = a.len();
-    let Some(c) = parallel_chunk_len(n) else {
-        return crate::vectorized(
+    match parallel_chunk_len(a.len()) {
+        None => crate::vectorized(
             #[inline(always)]
             || map_slice(a, f),
-        );
-    };
-    let mut out = crate::pool::vec_with_capacity(n);
-    let chunks = out.spare_capacity_mut()[..n]
-        .chunks_mut(c)
-        .zip(a.chunks(c))
-        .collect();
-    parallel_for_each(chunks, |(out, a)| {
-        crate::vectorized(
+        ),
+        Some(c) => collect_in_chunks(
+            a.len(),
+            c,
             #[inline(always)]
-            || {
+            |start, out| {
+                let a = &a[start..start + out.len()];
                 for (o, x) in out.iter_mut().zip(a) {
                     o.write(f(x.clone()));
                 }
             },
-        )
-    });
-    // SAFETY: as in `zip_map_contiguous`.
-    unsafe { out.set_len(n) };
-    out
+        ),
+    }
 }
 
 /// `f` of each element of `a`, collected, on the calling thread: the body of
