@@ -71,9 +71,10 @@ mod state_dict;
 
 pub use error::LayerError;
 pub use layers::{
-    BatchNorm1d, Dropout, ELU, Embedding, Flatten, GELU, Hardsigmoid, Hardswish, Hardtanh,
-    Identity, LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, ReLU, SELU, Sequential,
-    SiLU, Sigmoid, Softmax, Softplus, Softsign, Tanh,
+    BatchNorm1d, CELU, Dropout, ELU, Embedding, Flatten, GELU, GLU, Hardshrink, Hardsigmoid,
+    Hardswish, Hardtanh, Identity, LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish,
+    PReLU, RReLU, ReLU, ReLU6, SELU, Sequential, SiLU, Sigmoid, Softmax, Softmin, Softplus,
+    Softshrink, Softsign, Tanh, Tanhshrink, Threshold,
 };
 pub use losses::{
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,

@@ -10,21 +10,11 @@ use backprop_tensor::Float;
 
 use crate::{Module, TrainingFlag};
 
-/// Defines a parameter-free module: a struct with a training flag, `new`, `Default` and a
-/// `Module` impl whose forward is `$forward`.
+/// Defines a parameter-free module: a struct with a training flag, `Default` and a
+/// `Module` impl whose forward is `$forward`. Options written `field: type = default`
+/// get those defaults (PyTorch's) in `Default`; otherwise `Default` is derived.
 macro_rules! activation {
-    (
-        $(#[$doc:meta])*
-        $name:ident { $($field:ident: $ty:ty),* } |$self_:ident, $x:ident| $forward:expr
-    ) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Default)]
-        pub struct $name<T: Float = f32> {
-            $($field: $ty,)*
-            training: TrainingFlag,
-            _dtype: PhantomData<fn() -> T>,
-        }
-
+    (@module $name:ident |$self_:ident, $x:ident| $forward:expr) => {
         impl<T: Float> Module<T> for $name<T> {
             #[track_caller]
             fn forward(&$self_, $x: &Var<T>) -> Var<T> {
@@ -39,6 +29,45 @@ macro_rules! activation {
                 self.training.get()
             }
         }
+    };
+    (
+        $(#[$doc:meta])*
+        $name:ident { $($field:ident: $ty:ty = $default:expr),+ } |$self_:ident, $x:ident| $forward:expr
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name<T: Float = f32> {
+            $($field: $ty,)+
+            training: TrainingFlag,
+            _dtype: PhantomData<fn() -> T>,
+        }
+
+        impl<T: Float> Default for $name<T> {
+            /// PyTorch's defaults.
+            fn default() -> Self {
+                $name {
+                    $($field: $default,)+
+                    training: TrainingFlag::new(),
+                    _dtype: PhantomData,
+                }
+            }
+        }
+
+        activation!(@module $name |$self_, $x| $forward);
+    };
+    (
+        $(#[$doc:meta])*
+        $name:ident { $($field:ident: $ty:ty),* } |$self_:ident, $x:ident| $forward:expr
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default)]
+        pub struct $name<T: Float = f32> {
+            $($field: $ty,)*
+            training: TrainingFlag,
+            _dtype: PhantomData<fn() -> T>,
+        }
+
+        activation!(@module $name |$self_, $x| $forward);
     };
 }
 
@@ -337,8 +366,14 @@ macro_rules! plain_constructor {
 plain_constructor!(Sigmoid, Tanh, SiLU);
 
 mod composed;
+mod more;
+mod prelu;
+mod rrelu;
 
 pub use composed::{Hardsigmoid, Hardswish, LogSigmoid, Mish, SELU, Softsign};
+pub use more::{CELU, GLU, Hardshrink, ReLU6, Softmin, Softshrink, Tanhshrink, Threshold};
+pub use prelu::PReLU;
+pub use rrelu::RReLU;
 
 #[cfg(test)]
 mod tests {

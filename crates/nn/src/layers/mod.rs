@@ -10,8 +10,9 @@ mod linear;
 mod sequential;
 
 pub use activation::{
-    ELU, GELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, ReLU,
-    SELU, SiLU, Sigmoid, Softmax, Softplus, Softsign, Tanh,
+    CELU, ELU, GELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
+    LogSoftmax, Mish, PReLU, RReLU, ReLU, ReLU6, SELU, SiLU, Sigmoid, Softmax, Softmin, Softplus,
+    Softshrink, Softsign, Tanh, Tanhshrink, Threshold,
 };
 pub use batch_norm::BatchNorm1d;
 pub use dropout::Dropout;
