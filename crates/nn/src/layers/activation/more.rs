@@ -362,9 +362,15 @@ mod tests {
         let (_, g) = value_and_grad(&ReLU6::new(), &[0.0, 6.0, 3.0]);
         assert_eq!(g, [0.0, 0.0, 1.0]);
         let (y, g) = value_and_grad(&Softshrink::new(), &[-0.5, 0.5, 0.75, -0.75]);
-        assert_eq!((y, g), (vec![0.0, 0.0, 0.25, -0.25], vec![0.0, 0.0, 1.0, 1.0]));
+        assert_eq!(
+            (y, g),
+            (vec![0.0, 0.0, 0.25, -0.25], vec![0.0, 0.0, 1.0, 1.0])
+        );
         let (y, g) = value_and_grad(&Hardshrink::new(), &[-0.5, 0.5, 0.75, -0.75]);
-        assert_eq!((y, g), (vec![0.0, 0.0, 0.75, -0.75], vec![0.0, 0.0, 1.0, 1.0]));
+        assert_eq!(
+            (y, g),
+            (vec![0.0, 0.0, 0.75, -0.75], vec![0.0, 0.0, 1.0, 1.0])
+        );
         let (y, g) = value_and_grad(&Threshold::new(1.0, -3.0), &[1.0, 1.5]);
         assert_eq!((y, g), (vec![-3.0, 1.5], vec![0.0, 1.0]));
     }
@@ -408,7 +414,10 @@ mod tests {
         let x = Var::new(Tensor::<f64>::randn(&[2, 4, 6], &mut Rng::seed_from_u64(4)));
         assert_eq!(GLU::new().forward(&x).shape(), [2, 4, 3]);
         assert_eq!(GLU::with_dim(-2).forward(&x).shape(), [2, 2, 6]);
-        assert_eq!(GLU::with_dim(1).forward(&x).value(), GLU::with_dim(-2).forward(&x).value());
+        assert_eq!(
+            GLU::with_dim(1).forward(&x).value(),
+            GLU::with_dim(-2).forward(&x).value()
+        );
         assert_eq!(GLU::with_dim(0).forward(&x).shape(), [1, 4, 6]);
     }
 

@@ -167,10 +167,16 @@ mod tests {
         // within 0.01 of both ends.
         let n = negatives.len() as f64;
         let mean = negatives.iter().sum::<f64>() / n;
-        assert!((mean - (lower + upper) / 2.0).abs() < 0.01, "mean slope {mean}");
+        assert!(
+            (mean - (lower + upper) / 2.0).abs() < 0.01,
+            "mean slope {mean}"
+        );
         let min = negatives.iter().copied().fold(f64::INFINITY, f64::min);
         let max = negatives.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        assert!(min < lower + 0.01 && max > upper - 0.01, "slopes in [{min}, {max}]");
+        assert!(
+            min < lower + 0.01 && max > upper - 0.01,
+            "slopes in [{min}, {max}]"
+        );
         // Each forward draws new slopes.
         assert_ne!(rrelu.forward(&xv).value(), y.value());
     }
