@@ -178,6 +178,25 @@ mod tests {
     }
 
     #[test]
+    fn weight_round_trips_through_safetensors_under_pytorchs_key() {
+        let dir = std::env::temp_dir().join(format!("backprop-nn-prelu-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("prelu.safetensors");
+        let saved =
+            PReLU::<f32>::from_weight(Tensor::from_vec(vec![0.1, -0.2, 0.3], &[3]).unwrap())
+                .unwrap();
+        crate::save_safetensors(&saved, &path).unwrap();
+        let file = crate::read_safetensors::<f32>(&path).unwrap();
+        assert_eq!(file.keys().collect::<Vec<_>>(), ["weight"]);
+        let loaded = PReLU::<f32>::with_params(3, 0.25);
+        crate::load_safetensors(&loaded, &path).unwrap();
+        assert_eq!(loaded.weight.value(), saved.weight.value());
+        let wrong = PReLU::<f32>::new();
+        assert!(crate::load_safetensors(&wrong, &path).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn from_weight_rejects_bad_shapes() {
         let e = PReLU::<f32>::from_weight(Tensor::zeros(&[2, 3])).unwrap_err();
         assert_eq!(
