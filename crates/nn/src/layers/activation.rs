@@ -106,7 +106,7 @@ activation! {
     /// let x = Var::new(Tensor::from_vec(vec![-2.0f32, 3.0], &[2]).unwrap());
     /// assert_eq!(LeakyReLU::with_slope(0.5).forward(&x).value().to_vec(), vec![-1.0, 3.0]);
     /// ```
-    LeakyReLU { negative_slope: f64 } |self, x| x.leaky_relu(T::from_f64(self.negative_slope))
+    LeakyReLU { negative_slope: f64 = 0.01 } |self, x| x.leaky_relu(T::from_f64(self.negative_slope))
 }
 
 impl<T: Float> LeakyReLU<T> {
@@ -178,7 +178,7 @@ activation! {
     /// assert!((y[0] - 2f64.ln()).abs() < 1e-15);
     /// assert_eq!(y[1], 25.0); // past the threshold: the identity
     /// ```
-    Softplus { beta: f64, threshold: f64 } |self, x| {
+    Softplus { beta: f64 = 1.0, threshold: f64 = 20.0 } |self, x| {
         x.softplus_with(T::from_f64(self.beta), T::from_f64(self.threshold))
     }
 }
@@ -240,7 +240,7 @@ activation! {
     /// let y = ELU::with_alpha(0.5).forward(&x).value().to_vec();
     /// assert_eq!(y, vec![0.5 * (-1.0f64).exp_m1(), 2.0]);
     /// ```
-    ELU { alpha: f64 } |self, x| x.elu(T::from_f64(self.alpha))
+    ELU { alpha: f64 = 1.0 } |self, x| x.elu(T::from_f64(self.alpha))
 }
 
 impl<T: Float> ELU<T> {
@@ -277,7 +277,7 @@ activation! {
     /// assert_eq!(Hardtanh::new().forward(&x).value().to_vec(), vec![-1.0, 0.5, 1.0]);
     /// assert_eq!(Hardtanh::relu6().forward(&x).value().to_vec(), vec![0.0, 0.5, 6.0]);
     /// ```
-    Hardtanh { min_val: f64, max_val: f64 } |self, x| {
+    Hardtanh { min_val: f64 = -1.0, max_val: f64 = 1.0 } |self, x| {
         x.hardtanh(T::from_f64(self.min_val), T::from_f64(self.max_val))
     }
 }
@@ -379,6 +379,21 @@ pub use rrelu::RReLU;
 mod tests {
     use super::*;
     use backprop_tensor::{Rng, Tensor};
+
+    /// `Default` has PyTorch's defaults, the same as `new` (an option left at zero would
+    /// make `ELU::default()` a ReLU).
+    #[test]
+    fn default_is_new() {
+        assert_eq!(LeakyReLU::<f32>::default().negative_slope(), 0.01);
+        assert_eq!(ELU::<f32>::default().alpha(), 1.0);
+        let softplus = Softplus::<f32>::default();
+        assert_eq!((softplus.beta(), softplus.threshold()), (1.0, 20.0));
+        assert_eq!(Hardtanh::<f32>::default().bounds(), (-1.0, 1.0));
+        assert_eq!(
+            Hardtanh::<f32>::default().bounds(),
+            Hardtanh::<f32>::new().bounds()
+        );
+    }
 
     /// Each module gives exactly the op it wraps, in f64.
     #[test]
