@@ -392,6 +392,19 @@ mod tests {
     }
 
     #[test]
+    fn multilabel_stays_finite_for_logits_of_1e4() {
+        let x = Var::parameter(Tensor::from_vec(vec![-1e4f32, 1e4, 1e4, -1e4], &[2, 2]).unwrap());
+        let y = Tensor::from_vec(vec![1.0f32, 0.0, 1.0, 0.0], &[2, 2]).unwrap();
+        let loss = MultiLabelSoftMarginLoss::new()
+            .reduction(Reduction::None)
+            .forward(&x, &y);
+        // Sample 0 is sure and wrong on both classes, sample 1 sure and right.
+        assert_eq!(loss.value().to_vec(), vec![1e4, 0.0]);
+        loss.sum().backward();
+        assert_eq!(x.grad().unwrap().to_vec(), vec![-0.5, 0.5, 0.0, 0.0]);
+    }
+
+    #[test]
     fn hinge_embedding_gives_other_labels_both_terms() {
         let x = v(vec![0.25], &[1]);
         let loss = HingeEmbeddingLoss::new().forward(&x, &t(vec![0.0], &[1]));

@@ -1,8 +1,10 @@
 //! Loss functions: a struct per loss with builder options and a `forward`, and the same
 //! losses as plain functions in [`functional`](crate::functional).
 //!
-//! Every loss takes a [`Reduction`] (default [`Reduction::Mean`]) and is written to stay
-//! finite — value and gradient — for logits as large as ±1e4 in f32.
+//! Every loss takes a [`Reduction`] (default [`Reduction::Mean`]), and every loss on logits
+//! is written to stay finite — value and gradient — for logits as large as ±1e4 in f32.
+//! (`PoissonNLLLoss` on log-rates computes e^x, which overflows past ~88 in f32 as in
+//! PyTorch.)
 
 mod bce;
 mod cross_entropy;
