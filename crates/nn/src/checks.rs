@@ -4,9 +4,12 @@
 //! fused cross-entropy among them); these cases check each as a whole, for every option,
 //! with the layer's parameters among the checked inputs.
 
+mod margin_and_likelihood;
+
 use backprop_autograd::checks::{GradCase, OpInfo, SecondOrder, inputs};
 use backprop_tensor::{Rng, Tensor};
 
+use self::margin_and_likelihood as more;
 use crate::functional as F;
 use crate::{
     BCELoss, BCEWithLogitsLoss, BatchNorm1d, CrossEntropyLoss, Embedding, KLDivLoss, LayerNorm,
@@ -18,7 +21,7 @@ pub fn registry() -> &'static [OpInfo] {
     &REGISTRY
 }
 
-static REGISTRY: [OpInfo; 12] = [
+static REGISTRY: [OpInfo; 21] = [
     entry("CrossEntropyLoss", cross_entropy_cases),
     entry("NLLLoss", nll_cases),
     entry("MSELoss", mse_cases),
@@ -28,6 +31,18 @@ static REGISTRY: [OpInfo; 12] = [
     entry("BCEWithLogitsLoss", bce_cases),
     entry("BCELoss", bce_prob_cases),
     entry("KLDivLoss", kl_div_cases),
+    entry("MarginRankingLoss", more::margin_ranking_cases),
+    entry("HingeEmbeddingLoss", more::hinge_embedding_cases),
+    entry("SoftMarginLoss", more::soft_margin_cases),
+    entry(
+        "MultiLabelSoftMarginLoss",
+        more::multilabel_soft_margin_cases,
+    ),
+    entry("MultiMarginLoss", more::multi_margin_cases),
+    entry("CosineEmbeddingLoss", more::cosine_embedding_cases),
+    entry("TripletMarginLoss", more::triplet_margin_cases),
+    entry("PoissonNLLLoss", more::poisson_nll_cases),
+    entry("GaussianNLLLoss", more::gaussian_nll_cases),
     entry("LayerNorm", layer_norm_cases),
     entry("BatchNorm1d", batch_norm_cases),
     entry("Embedding", embedding_cases),

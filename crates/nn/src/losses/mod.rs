@@ -1,18 +1,28 @@
 //! Loss functions: a struct per loss with builder options and a `forward`, and the same
 //! losses as plain functions in [`functional`](crate::functional).
 //!
-//! Every loss takes a [`Reduction`] (default [`Reduction::Mean`]) and is written to stay
-//! finite — value and gradient — for logits as large as ±1e4 in f32.
+//! Every loss takes a [`Reduction`] (default [`Reduction::Mean`]), and every loss on logits
+//! is written to stay finite — value and gradient — for logits as large as ±1e4 in f32.
+//! (`PoissonNLLLoss` on log-rates computes e^x, which overflows past ~88 in f32 as in
+//! PyTorch.)
 
 mod bce;
 mod cross_entropy;
+mod embedding;
 mod kl_div;
+mod likelihood;
+mod margin;
+mod multi_margin;
 mod nll;
 mod regression;
 
 pub use bce::{BCELoss, BCEWithLogitsLoss};
 pub use cross_entropy::CrossEntropyLoss;
+pub use embedding::{CosineEmbeddingLoss, TripletMarginLoss};
 pub use kl_div::KLDivLoss;
+pub use likelihood::{GaussianNLLLoss, PoissonNLLLoss};
+pub use margin::{HingeEmbeddingLoss, MarginRankingLoss, MultiLabelSoftMarginLoss, SoftMarginLoss};
+pub use multi_margin::MultiMarginLoss;
 pub use nll::NLLLoss;
 pub use regression::{HuberLoss, L1Loss, MSELoss, SmoothL1Loss};
 
@@ -46,6 +56,16 @@ pub(crate) fn reduce<T: Float>(loss: Var<T>, reduction: Reduction) -> Var<T> {
 /// Panics unless an elementwise loss's input and target have the same shape.
 #[track_caller]
 pub(crate) fn check_same_shape<T: Float>(loss: &str, input: &Var<T>, target: &Var<T>) {
+    let (a, b) = (input.shape(), target.shape());
+    assert!(
+        a == b,
+        "{loss}: input of shape {a:?} and target of shape {b:?} differ"
+    );
+}
+
+/// Panics unless a loss's labels (a constant target such as ±1) have the input's shape.
+#[track_caller]
+pub(crate) fn check_label_shape<T: Float>(loss: &str, input: &Var<T>, target: &Tensor<T>) {
     let (a, b) = (input.shape(), target.shape());
     assert!(
         a == b,
