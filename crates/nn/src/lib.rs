@@ -9,13 +9,17 @@
 //!   derived;
 //! - layers: [`Linear`], [`Sequential`], [`Dropout`], normalization ([`LayerNorm`],
 //!   [`BatchNorm1d`] with running statistics as buffers), [`Embedding`], activations
-//!   ([`ReLU`], [`Softplus`], ...) and [`Flatten`], [`Identity`];
+//!   ([`ReLU`], [`GELU`], [`PReLU`] with a learned slope, [`RReLU`], [`GLU`], [`Softmin`], ...)
+//!   and [`Flatten`], [`Identity`];
 //! - [`init`]: PyTorch's initialisation schemes (uniform, normal, xavier, kaiming, ...);
 //! - losses with [`Reduction`]: [`CrossEntropyLoss`] (fused and stable, with class
 //!   weights, `ignore_index`, label smoothing and probability targets), [`NLLLoss`],
 //!   [`MSELoss`], [`L1Loss`], [`HuberLoss`], [`SmoothL1Loss`], [`BCELoss`],
-//!   [`BCEWithLogitsLoss`], [`KLDivLoss`], and
-//!   the same as functions in [`functional`];
+//!   [`BCEWithLogitsLoss`], [`KLDivLoss`], the margin and embedding losses
+//!   ([`MarginRankingLoss`], [`HingeEmbeddingLoss`], [`SoftMarginLoss`],
+//!   [`MultiLabelSoftMarginLoss`], [`MultiMarginLoss`], [`CosineEmbeddingLoss`],
+//!   [`TripletMarginLoss`]) and the likelihoods [`PoissonNLLLoss`], [`GaussianNLLLoss`],
+//!   and the same as functions in [`functional`];
 //! - state dicts (parameters and buffers): [`Module::state_dict`],
 //!   [`Module::load_state_dict`] and safetensors
 //!   files ([`save_safetensors`], [`load_safetensors`]) with PyTorch's key names, so
