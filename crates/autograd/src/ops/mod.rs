@@ -39,6 +39,7 @@ ops! {
     reshape,
     matmul,
     linear,
+    conv2d,
     permute,
     squeeze,
     unsqueeze,
@@ -77,6 +78,7 @@ ops! {
     binary_cross_entropy,
 }
 
+pub use conv2d::{Conv1dOptions, Conv2dOptions, IntoPair};
 pub use cross_entropy::CrossEntropyTarget;
 
 /// Every registered op.

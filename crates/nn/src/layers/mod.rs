@@ -2,6 +2,7 @@
 
 mod activation;
 mod batch_norm;
+mod conv;
 mod dropout;
 mod embedding;
 mod flatten;
@@ -15,6 +16,7 @@ pub use activation::{
     Softshrink, Softsign, Tanh, Tanhshrink, Threshold,
 };
 pub use batch_norm::BatchNorm1d;
+pub use conv::{Conv1d, Conv2d};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use flatten::{Flatten, Identity};

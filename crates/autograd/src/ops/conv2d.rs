@@ -1,0 +1,580 @@
+//! conv2d: the 2-D cross-correlation of `torch.nn.functional.conv2d`, for input x
+//! `[N, C_in, H, W]`, weight W `[C_out, C_in/G, kH, kW]`, optional bias b `[C_out]`, stride
+//! s, zero padding p, dilation d and G groups:
+//!
+//! y[n, o, oh, ow] = b[o] + Σ_{c, i, j} W[o, c, i, j] · x[n, g·C_in/G + c, oh·sh + i·dh − ph, ow·sw + j·dw − pw]
+//!
+//! with g = o / (C_out/G), x read as zero outside the input, and
+//! H_out = ⌊(H + 2ph − dh·(kH − 1) − 1) / sh⌋ + 1 (likewise W_out).
+//!
+//! Computed as one matrix product per group: with the column matrix `cols = im2col(x)`
+//! `[G, K, N·L]` (K = C_in/G·kH·kW, L = H_out·W_out; see `conv2d/im2col.rs`) and W viewed as
+//! `[G, C_out/G, K]`, P = W·cols and y is P with its axes moved to `[N, C_out, H_out, W_out]`.
+//! The derivatives follow from the product: with dP the output gradient in P's layout,
+//! dx = col2im(Wᵀ·dP), dW = dP·colsᵀ and db = Σ_{n, oh, ow} dy. The column matrix is rebuilt
+//! from x in the backward rather than saved (it is kH·kW times the input). im2col and col2im
+//! are each other's adjoints, so recorded as ops they make the backward differentiable
+//! again. Saves the inputs.
+//!
+//! conv1d is conv2d on `[N, C, 1, L]` (a reshape on each side), so it has no rule of its own.
+
+use backprop_tensor::{Float, Rng, Tensor};
+
+use crate::checks::{GradCase, SecondOrder, inputs};
+use crate::{Backward, BackwardCtx, Var};
+
+mod im2col;
+
+use im2col::{Geometry, col2im, im2col, with_slice};
+
+pub(crate) const SECOND_ORDER: SecondOrder = SecondOrder::Supported;
+
+/// A size given once for both spatial axes (`3`) or per axis (`(3, 1)`, height first), like
+/// the `int or tuple` arguments of PyTorch's convolutions.
+pub trait IntoPair {
+    /// The size along (height, width).
+    fn into_pair(self) -> (usize, usize);
+}
+
+impl IntoPair for usize {
+    fn into_pair(self) -> (usize, usize) {
+        (self, self)
+    }
+}
+
+impl IntoPair for (usize, usize) {
+    fn into_pair(self) -> (usize, usize) {
+        self
+    }
+}
+
+/// The options of [`Var::conv2d`], each `(height, width)`, with PyTorch's defaults.
+///
+/// # Examples
+///
+/// ```
+/// use backprop_autograd::Conv2dOptions;
+/// let opts = Conv2dOptions::default().stride(2).padding((1, 0)).groups(2);
+/// assert_eq!((opts.stride, opts.padding, opts.dilation, opts.groups), ((2, 2), (1, 0), (1, 1), 2));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conv2dOptions {
+    /// The step between windows (default 1).
+    pub stride: (usize, usize),
+    /// Zeros added on both sides of each axis (default 0).
+    pub padding: (usize, usize),
+    /// The spacing between kernel elements (default 1).
+    pub dilation: (usize, usize),
+    /// The number of blocked connections from input to output channels (default 1).
+    pub groups: usize,
+}
+
+impl Default for Conv2dOptions {
+    fn default() -> Self {
+        Conv2dOptions {
+            stride: (1, 1),
+            padding: (0, 0),
+            dilation: (1, 1),
+            groups: 1,
+        }
+    }
+}
+
+impl Conv2dOptions {
+    /// Sets the stride.
+    pub fn stride(mut self, stride: impl IntoPair) -> Self {
+        self.stride = stride.into_pair();
+        self
+    }
+
+    /// Sets the zero padding.
+    pub fn padding(mut self, padding: impl IntoPair) -> Self {
+        self.padding = padding.into_pair();
+        self
+    }
+
+    /// Sets the dilation.
+    pub fn dilation(mut self, dilation: impl IntoPair) -> Self {
+        self.dilation = dilation.into_pair();
+        self
+    }
+
+    /// Sets the number of groups.
+    pub fn groups(mut self, groups: usize) -> Self {
+        self.groups = groups;
+        self
+    }
+}
+
+/// The options of [`Var::conv1d`], with PyTorch's defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conv1dOptions {
+    /// The step between windows (default 1).
+    pub stride: usize,
+    /// Zeros added on both sides (default 0).
+    pub padding: usize,
+    /// The spacing between kernel elements (default 1).
+    pub dilation: usize,
+    /// The number of blocked connections from input to output channels (default 1).
+    pub groups: usize,
+}
+
+impl Default for Conv1dOptions {
+    fn default() -> Self {
+        Conv1dOptions {
+            stride: 1,
+            padding: 0,
+            dilation: 1,
+            groups: 1,
+        }
+    }
+}
+
+impl Conv1dOptions {
+    /// Sets the stride.
+    pub fn stride(mut self, stride: usize) -> Self {
+        self.stride = stride;
+        self
+    }
+
+    /// Sets the zero padding.
+    pub fn padding(mut self, padding: usize) -> Self {
+        self.padding = padding;
+        self
+    }
+
+    /// Sets the dilation.
+    pub fn dilation(mut self, dilation: usize) -> Self {
+        self.dilation = dilation;
+        self
+    }
+
+    /// Sets the number of groups.
+    pub fn groups(mut self, groups: usize) -> Self {
+        self.groups = groups;
+        self
+    }
+}
+
+impl<T: Float> Var<T> {
+    /// The 2-D convolution (cross-correlation) of a batch `self` `[N, C_in, H, W]` with
+    /// `weight` `[C_out, C_in/groups, kH, kW]` and an optional `bias` `[C_out]`, giving
+    /// `[N, C_out, H_out, W_out]` with `H_out = ⌊(H + 2·padding − dilation·(kH − 1) − 1) /
+    /// stride⌋ + 1` (like `torch.nn.functional.conv2d`).
+    ///
+    /// # Panics
+    ///
+    /// If `self` or `weight` is not 4-D, the channels do not fit (`C_in` ≠ `weight`'s second
+    /// extent × `groups`, or `C_in` or `C_out` not divisible by `groups`), `bias` is not
+    /// `[C_out]`, a stride, dilation or `groups` is zero, or the dilated kernel is larger than
+    /// the padded input (the message names `conv2d` and the shapes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_autograd::{Conv2dOptions, Var};
+    /// use backprop_tensor::Tensor;
+    /// let x = Var::new(Tensor::from_vec((0..9).map(f64::from).collect(), &[1, 1, 3, 3]).unwrap());
+    /// let w = Var::parameter(Tensor::from_vec(vec![1.0, 0.0, 0.0, -1.0], &[1, 1, 2, 2]).unwrap());
+    /// let y = x.conv2d(&w, None, Conv2dOptions::default());
+    /// assert_eq!(y.shape(), [1, 1, 2, 2]);
+    /// assert_eq!(y.value().to_vec(), vec![-4.0; 4]); // x[i, j] − x[i + 1, j + 1]
+    /// let y = x.conv2d(&w, None, Conv2dOptions::default().stride(2).padding(1));
+    /// assert_eq!(y.value().to_vec(), vec![0.0, -2.0, -6.0, 8.0]);
+    /// ```
+    #[track_caller]
+    pub fn conv2d(&self, weight: &Var<T>, bias: Option<&Var<T>>, opts: Conv2dOptions) -> Var<T> {
+        let (y, geo) = {
+            let (x, w) = (self.data(), weight.data());
+            let geo = geometry(x.shape(), w.shape(), opts);
+            let b = bias.map(|b| b.data());
+            if let Some(b) = &b {
+                assert!(
+                    b.shape() == [geo.c_out],
+                    "conv2d: bias of shape {:?} does not fit weight of shape {:?} (expected [{}])",
+                    b.shape(),
+                    w.shape(),
+                    geo.c_out
+                );
+            }
+            (forward(&x, &w, b.as_deref(), &geo), geo)
+        };
+        let mut inputs = Vec::with_capacity(3);
+        inputs.extend([self.clone(), weight.clone()]);
+        inputs.extend(bias.cloned());
+        Var::from_op("conv2d", y, inputs, Conv2dBackward(geo))
+    }
+
+    /// The 1-D convolution of a batch `self` `[N, C_in, L]` with `weight`
+    /// `[C_out, C_in/groups, k]` and an optional `bias` `[C_out]`, giving `[N, C_out, L_out]`
+    /// (like `torch.nn.functional.conv1d`): [`conv2d`](Var::conv2d) on `[N, C_in, 1, L]`.
+    ///
+    /// # Panics
+    ///
+    /// If `self` or `weight` is not 3-D, or as [`conv2d`](Var::conv2d) (whose message it
+    /// gives, with the 4-D shapes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop_autograd::{Conv1dOptions, Var};
+    /// use backprop_tensor::Tensor;
+    /// let x = Var::new(Tensor::from_vec(vec![1.0f64, 2.0, 4.0, 8.0], &[1, 1, 4]).unwrap());
+    /// let w = Var::new(Tensor::from_vec(vec![-1.0, 1.0], &[1, 1, 2]).unwrap());
+    /// let y = x.conv1d(&w, None, Conv1dOptions::default());
+    /// assert_eq!(y.value().to_vec(), vec![1.0, 2.0, 4.0]);
+    /// ```
+    #[track_caller]
+    pub fn conv1d(&self, weight: &Var<T>, bias: Option<&Var<T>>, opts: Conv1dOptions) -> Var<T> {
+        let (sx, sw) = (self.shape(), weight.shape());
+        assert!(
+            sx.len() == 3 && sw.len() == 3,
+            "conv1d: input of shape {sx:?} and weight of shape {sw:?} do not fit \
+             (expected [N, C_in, L] and [C_out, C_in/groups, k])"
+        );
+        let x = self.reshape(&[sx[0], sx[1], 1, sx[2]]);
+        let w = weight.reshape(&[sw[0], sw[1], 1, sw[2]]);
+        let opts2 = Conv2dOptions {
+            stride: (1, opts.stride),
+            padding: (0, opts.padding),
+            dilation: (1, opts.dilation),
+            groups: opts.groups,
+        };
+        let y = x.conv2d(&w, bias, opts2);
+        let sy = y.shape();
+        y.reshape(&[sy[0], sy[1], sy[3]])
+    }
+}
+
+/// Checks the shapes and options of a convolution and works out its sizes.
+#[track_caller]
+fn geometry(sx: &[usize], sw: &[usize], opts: Conv2dOptions) -> Geometry {
+    let shapes = format!("input of shape {sx:?} and weight of shape {sw:?}");
+    assert!(
+        sx.len() == 4 && sw.len() == 4,
+        "conv2d: {shapes} do not fit (expected [N, C_in, H, W] and [C_out, C_in/groups, kH, kW])"
+    );
+    let Conv2dOptions {
+        stride,
+        padding,
+        dilation,
+        groups,
+    } = opts;
+    assert!(
+        stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0,
+        "conv2d: stride {stride:?} and dilation {dilation:?} must be positive ({shapes})"
+    );
+    let (c_in, c_out) = (sx[1], sw[0]);
+    assert!(
+        groups > 0 && c_in % groups == 0 && c_out % groups == 0,
+        "conv2d: {shapes}: {c_in} input and {c_out} output channels are not both divisible by \
+         groups = {groups}"
+    );
+    assert!(
+        sw[1] * groups == c_in,
+        "conv2d: {shapes}: the input has {c_in} channels but the weight expects {} \
+         ({} per group × groups = {groups})",
+        sw[1] * groups,
+        sw[1]
+    );
+    let out = |len: usize, p: usize, d: usize, k: usize, s: usize, axis: &str| {
+        let span = d * (k.max(1) - 1) + 1;
+        assert!(
+            k > 0 && span <= len + 2 * p,
+            "conv2d: {shapes}: the kernel spans {span} along {axis} (dilation {d}), more than \
+             the padded input's {}",
+            len + 2 * p
+        );
+        (len + 2 * p - span) / s + 1
+    };
+    Geometry {
+        n: sx[0],
+        c_in,
+        h: sx[2],
+        w: sx[3],
+        c_out,
+        groups,
+        kh: sw[2],
+        kw: sw[3],
+        stride,
+        padding,
+        dilation,
+        h_out: out(sx[2], padding.0, dilation.0, sw[2], stride.0, "the height"),
+        w_out: out(sx[3], padding.1, dilation.1, sw[3], stride.1, "the width"),
+    }
+}
+
+/// y = W·im2col(x) (+ b), moved from the product's `[G, C_out/G, N·L]` to `[N, C_out, L]`.
+fn forward<T: Float>(
+    x: &Tensor<T>,
+    w: &Tensor<T>,
+    b: Option<&Tensor<T>>,
+    geo: &Geometry,
+) -> Tensor<T> {
+    let cols = with_slice(x, |x| im2col(x, geo));
+    let p = w.reshape(&[geo.groups, geo.cog(), geo.k()]).matmul(&cols);
+    let p = p.as_slice().expect("a fresh product is contiguous");
+    let b = b.map(|b| b.to_vec());
+    let (n, l) = (geo.n, geo.l());
+    let mut y = vec![T::zero(); n * geo.c_out * l];
+    // An empty batch gives an empty product; the chunk length is kept nonzero for it.
+    for (o, p_o) in p.chunks_exact((n * l).max(1)).enumerate() {
+        let bias = b.as_ref().map_or(T::zero(), |b| b[o]);
+        for (i, p_on) in p_o.chunks_exact(l).enumerate() {
+            let y_on = &mut y[(i * geo.c_out + o) * l..][..l];
+            for (y, &p) in y_on.iter_mut().zip(p_on) {
+                *y = p + bias;
+            }
+        }
+    }
+    Tensor::from_vec(y, &[n, geo.c_out, geo.h_out, geo.w_out]).expect("N·C_out·L elements")
+}
+
+/// The output gradient `[N, C_out, H_out, W_out]` in the product's layout `[G, C_out/G, N·L]`.
+fn to_product_layout<T: Float>(dy: &[T], geo: &Geometry) -> Tensor<T> {
+    let (n, l) = (geo.n, geo.l());
+    let mut dp = vec![T::zero(); dy.len()];
+    for (o, dp_o) in dp.chunks_exact_mut((n * l).max(1)).enumerate() {
+        for (i, dp_on) in dp_o.chunks_exact_mut(l).enumerate() {
+            dp_on.copy_from_slice(&dy[(i * geo.c_out + o) * l..][..l]);
+        }
+    }
+    Tensor::from_vec(dp, &[geo.groups, geo.cog(), n * l]).expect("N·C_out·L elements")
+}
+
+struct Conv2dBackward(Geometry);
+
+impl<T: Float> Backward<T> for Conv2dBackward {
+    fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
+        let geo = &self.0;
+        let (x, w) = (ctx.input(0), ctx.input(1));
+        let (n, l) = (geo.n, geo.l());
+        let dp = (ctx.needs_grad(0) || ctx.needs_grad(1)).then(|| {
+            g.reshape(&[n, geo.groups, geo.cog(), l])
+                .permute(&[1, 2, 0, 3])
+                .reshape(&[geo.groups, geo.cog(), n * l])
+        });
+        let w3 = || w.reshape(&[geo.groups, geo.cog(), geo.k()]);
+        let mut grads = vec![
+            ctx.needs_grad(0).then(|| {
+                let dp = dp.as_ref().expect("computed when needed");
+                w3().transpose(1, 2).matmul(dp).conv2d_col2im(*geo)
+            }),
+            ctx.needs_grad(1).then(|| {
+                let dp = dp.as_ref().expect("computed when needed");
+                dp.matmul(&x.conv2d_im2col(*geo).transpose(1, 2))
+                    .reshape(&ctx.input_shape(1))
+            }),
+        ];
+        if ctx.inputs().len() == 3 {
+            grads.push(ctx.needs_grad(2).then(|| g.sum_axes(&[0, 2, 3], false)));
+        }
+        grads
+    }
+
+    fn backward_fast_into(
+        &self,
+        ctx: &BackwardCtx<'_, T>,
+        g: Tensor<T>,
+        out: &mut Vec<Option<Tensor<T>>>,
+    ) {
+        let geo = &self.0;
+        let dp = (ctx.needs_grad(0) || ctx.needs_grad(1))
+            .then(|| with_slice(&g, |dy| to_product_layout(dy, geo)));
+        out.push(ctx.needs_grad(0).then(|| {
+            let dp = dp.as_ref().expect("computed when needed");
+            let w3 = ctx
+                .input(1)
+                .data()
+                .reshape(&[geo.groups, geo.cog(), geo.k()]);
+            let dcols = w3.transpose(1, 2).matmul(dp);
+            col2im(dcols.as_slice().expect("a fresh product"), geo)
+        }));
+        out.push(ctx.needs_grad(1).then(|| {
+            let dp = dp.as_ref().expect("computed when needed");
+            let cols = with_slice(&ctx.input(0).data(), |x| im2col(x, geo));
+            dp.matmul(&cols.transpose(1, 2))
+                .reshape(&ctx.input_shape(1))
+        }));
+        if ctx.inputs().len() == 3 {
+            out.push(ctx.needs_grad(2).then(|| g.sum(&[0, 2, 3], false)));
+        }
+    }
+}
+
+pub(crate) fn cases(rng: &mut Rng) -> Vec<GradCase> {
+    let conv = |opts: Conv2dOptions| {
+        move |v: &[Var<f64>]| v[0].conv2d(&v[1], v.get(2), opts)
+    };
+    let d = Conv2dOptions::default();
+    let mut case = |label: &str, x: &[usize], w: &[usize], bias: bool, opts: Conv2dOptions| {
+        let mut xs = vec![inputs::normal(rng, x), inputs::normal(rng, w)];
+        if bias {
+            xs.push(inputs::normal(rng, &[w[0]]));
+        }
+        GradCase::new(label, xs, conv(opts))
+    };
+    vec![
+        case("3x3 with bias", &[2, 2, 4, 5], &[3, 2, 3, 3], true, d),
+        case("stride 2", &[1, 2, 5, 6], &[2, 2, 2, 2], true, d.stride(2)),
+        case("padding", &[1, 1, 3, 4], &[2, 1, 3, 3], true, d.padding((1, 2))),
+        case("dilation 2", &[1, 2, 5, 6], &[2, 2, 2, 3], true, d.dilation(2)),
+        case("groups 2", &[2, 4, 4, 4], &[4, 2, 2, 2], true, d.groups(2)),
+        case("no bias", &[1, 2, 4, 4], &[3, 2, 3, 2], false, d),
+        case("1x1 kernel", &[2, 3, 3, 2], &[2, 3, 1, 1], true, d),
+        case("non-square", &[1, 2, 3, 7], &[2, 2, 2, 4], true, d.stride((1, 2))),
+        case(
+            "all options",
+            &[2, 4, 5, 6],
+            &[2, 2, 2, 3],
+            true,
+            d.stride((2, 1)).padding((1, 2)).dilation((2, 1)).groups(2),
+        ),
+        {
+            let xs = vec![
+                inputs::normal(rng, &[2, 2, 7]),
+                inputs::normal(rng, &[4, 1, 3]),
+                inputs::normal(rng, &[4]),
+            ];
+            let opts = Conv1dOptions::default().stride(2).padding(1).dilation(2).groups(2);
+            GradCase::new("conv1d", xs, move |v| v[0].conv1d(&v[1], Some(&v[2]), opts))
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use backprop_tensor::{Rng, Tensor};
+
+    use super::*;
+
+    /// The convolution summed term by term from its definition.
+    fn conv2d_by_definition(
+        x: &Tensor<f64>,
+        w: &Tensor<f64>,
+        b: &Tensor<f64>,
+        opts: Conv2dOptions,
+    ) -> Tensor<f64> {
+        let geo = geometry(x.shape(), w.shape(), opts);
+        let (xv, wv, bv) = (x.to_vec(), w.to_vec(), b.to_vec());
+        let mut y = Vec::new();
+        for n in 0..geo.n {
+            for o in 0..geo.c_out {
+                let g = o / geo.cog();
+                for oh in 0..geo.h_out {
+                    for ow in 0..geo.w_out {
+                        let mut acc = bv[o];
+                        for c in 0..geo.cig() {
+                            for i in 0..geo.kh {
+                                for j in 0..geo.kw {
+                                    let ih = (oh * opts.stride.0 + i * opts.dilation.0) as isize
+                                        - opts.padding.0 as isize;
+                                    let iw = (ow * opts.stride.1 + j * opts.dilation.1) as isize
+                                        - opts.padding.1 as isize;
+                                    if ih < 0 || iw < 0 || ih >= geo.h as isize || iw >= geo.w as isize {
+                                        continue;
+                                    }
+                                    let ch = g * geo.cig() + c;
+                                    acc += wv[((o * geo.cig() + c) * geo.kh + i) * geo.kw + j]
+                                        * xv[((n * geo.c_in + ch) * geo.h + ih as usize) * geo.w
+                                            + iw as usize];
+                                }
+                            }
+                        }
+                        y.push(acc);
+                    }
+                }
+            }
+        }
+        Tensor::from_vec(y, &[geo.n, geo.c_out, geo.h_out, geo.w_out]).unwrap()
+    }
+
+    #[test]
+    fn matches_the_definition() {
+        let mut rng = Rng::seed_from_u64(7);
+        let d = Conv2dOptions::default();
+        for (x, w, opts) in [
+            ([2, 3, 5, 6], [4, 3, 3, 2], d),
+            ([1, 4, 7, 5], [6, 2, 2, 3], d.stride((2, 3)).padding((1, 2)).groups(2)),
+            ([3, 2, 6, 6], [2, 1, 3, 3], d.dilation((2, 1)).padding(2).groups(2)),
+            ([1, 1, 2, 2], [1, 1, 4, 4], d.padding(1)),
+        ] {
+            let xt = Tensor::<f64>::randn(&x, &mut rng);
+            let wt = Tensor::<f64>::randn(&w, &mut rng);
+            let bt = Tensor::<f64>::randn(&[w[0]], &mut rng);
+            let y = Var::new(xt.clone())
+                .conv2d(&Var::new(wt.clone()), Some(&Var::new(bt.clone())), opts)
+                .value();
+            let want = conv2d_by_definition(&xt, &wt, &bt, opts);
+            assert_eq!(y.shape(), want.shape(), "{x:?} {w:?} {opts:?}");
+            assert!(y.allclose(&want, 1e-13, 1e-13), "{x:?} {w:?} {opts:?}");
+        }
+    }
+
+    #[test]
+    fn input_views_are_read_in_logical_order() {
+        let mut rng = Rng::seed_from_u64(8);
+        let x = Tensor::<f64>::randn(&[2, 3, 4, 5], &mut rng);
+        let w = Var::new(Tensor::<f64>::randn(&[2, 2, 2, 3], &mut rng));
+        let xt = x.permute(&[1, 0, 2, 3]);
+        let opts = Conv2dOptions::default();
+        let from_view = Var::new(xt.clone()).conv2d(&w, None, opts).value();
+        let from_copy = Var::new(xt.to_contiguous()).conv2d(&w, None, opts).value();
+        assert_eq!(from_view, from_copy);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "conv2d: input of shape [1, 3, 5, 5] and weight of shape [4, 2, 3, 3]: the input has 3 channels"
+    )]
+    fn channel_mismatch_names_the_op_and_shapes() {
+        let x = Var::<f32>::new(Tensor::zeros(&[1, 3, 5, 5]));
+        let _ = x.conv2d(&Var::new(Tensor::zeros(&[4, 2, 3, 3])), None, Conv2dOptions::default());
+    }
+
+    #[test]
+    #[should_panic(expected = "conv2d: input of shape [1, 3, 5] and weight of shape [4, 3, 3, 3] do not fit")]
+    fn wrong_ndim_panics() {
+        let x = Var::<f32>::new(Tensor::zeros(&[1, 3, 5]));
+        let _ = x.conv2d(&Var::new(Tensor::zeros(&[4, 3, 3, 3])), None, Conv2dOptions::default());
+    }
+
+    #[test]
+    #[should_panic(expected = "are not both divisible by groups = 2")]
+    fn channels_not_divisible_by_groups_panic() {
+        let x = Var::<f32>::new(Tensor::zeros(&[1, 4, 5, 5]));
+        let opts = Conv2dOptions::default().groups(2);
+        let _ = x.conv2d(&Var::new(Tensor::zeros(&[3, 2, 3, 3])), None, opts);
+    }
+
+    #[test]
+    #[should_panic(expected = "the kernel spans 5 along the width (dilation 2), more than the padded input's 4")]
+    fn kernel_larger_than_padded_input_panics() {
+        let x = Var::<f32>::new(Tensor::zeros(&[1, 1, 6, 2]));
+        let opts = Conv2dOptions::default().padding((0, 1)).dilation(2);
+        let _ = x.conv2d(&Var::new(Tensor::zeros(&[1, 1, 3, 3])), None, opts);
+    }
+
+    #[test]
+    #[should_panic(expected = "conv2d: stride (0, 1) and dilation (1, 1) must be positive")]
+    fn zero_stride_panics() {
+        let x = Var::<f32>::new(Tensor::zeros(&[1, 1, 3, 3]));
+        let opts = Conv2dOptions::default().stride((0, 1));
+        let _ = x.conv2d(&Var::new(Tensor::zeros(&[1, 1, 1, 1])), None, opts);
+    }
+
+    #[test]
+    #[should_panic(expected = "conv2d: bias of shape [3] does not fit weight of shape [2, 1, 1, 1]")]
+    fn wrong_bias_panics() {
+        let x = Var::<f32>::new(Tensor::zeros(&[1, 1, 3, 3]));
+        let w = Var::new(Tensor::zeros(&[2, 1, 1, 1]));
+        let _ = x.conv2d(&w, Some(&Var::new(Tensor::zeros(&[3]))), Conv2dOptions::default());
+    }
+
+    #[test]
+    #[should_panic(expected = "conv1d: input of shape [2, 3] and weight of shape [1, 3, 2] do not fit")]
+    fn conv1d_wrong_ndim_panics() {
+        let x = Var::<f32>::new(Tensor::zeros(&[2, 3]));
+        let _ = x.conv1d(&Var::new(Tensor::zeros(&[1, 3, 2])), None, Conv1dOptions::default());
+    }
+}
