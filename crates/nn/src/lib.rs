@@ -75,10 +75,10 @@ mod state_dict;
 
 pub use error::LayerError;
 pub use layers::{
-    BatchNorm1d, CELU, Conv1d, Conv2d, Dropout, ELU, Embedding, Flatten, GELU, GLU, Hardshrink, Hardsigmoid,
-    Hardswish, Hardtanh, Identity, LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish,
-    PReLU, RReLU, ReLU, ReLU6, SELU, Sequential, SiLU, Sigmoid, Softmax, Softmin, Softplus,
-    Softshrink, Softsign, Tanh, Tanhshrink, Threshold,
+    BatchNorm1d, CELU, Conv1d, Conv2d, Dropout, ELU, Embedding, Flatten, GELU, GLU, Hardshrink,
+    Hardsigmoid, Hardswish, Hardtanh, Identity, LayerNorm, LeakyReLU, Linear, LogSigmoid,
+    LogSoftmax, Mish, PReLU, RReLU, ReLU, ReLU6, SELU, Sequential, SiLU, Sigmoid, Softmax, Softmin,
+    Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold,
 };
 pub use losses::{
     BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,

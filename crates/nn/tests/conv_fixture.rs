@@ -38,7 +38,10 @@ fn tensor<T: Float>(values: &Value, shape: &Value) -> Tensor<T> {
 
 /// A layer built from a case's options, with PyTorch's weights loaded by name.
 fn layer<T: Float>(case: &Value) -> Box<dyn Module<T>> {
-    let (cin, cout) = (case["in_channels"].as_u64().unwrap() as usize, case["out_channels"].as_u64().unwrap() as usize);
+    let (cin, cout) = (
+        case["in_channels"].as_u64().unwrap() as usize,
+        case["out_channels"].as_u64().unwrap() as usize,
+    );
     let groups = case["groups"].as_u64().unwrap() as usize;
     let bias = !case["bias"].is_null();
     let mut rng = Rng::seed_from_u64(0);
@@ -54,13 +57,27 @@ fn layer<T: Float>(case: &Value) -> Box<dyn Module<T>> {
             .padding((p[0], p[1]))
             .dilation((d[0], d[1]))
             .groups(groups);
-        Box::new(Conv2d::with_options(cin, cout, (k[0], k[1]), opts, bias, &mut rng))
+        Box::new(Conv2d::with_options(
+            cin,
+            cout,
+            (k[0], k[1]),
+            opts,
+            bias,
+            &mut rng,
+        ))
     } else {
-        let opts = Conv1dOptions::default().stride(s[0]).padding(p[0]).dilation(d[0]).groups(groups);
+        let opts = Conv1dOptions::default()
+            .stride(s[0])
+            .padding(p[0])
+            .dilation(d[0])
+            .groups(groups);
         Box::new(Conv1d::with_options(cin, cout, k[0], opts, bias, &mut rng))
     };
     let mut state = BTreeMap::new();
-    state.insert("weight".to_string(), tensor(&case["weight"], &case["weight_shape"]));
+    state.insert(
+        "weight".to_string(),
+        tensor(&case["weight"], &case["weight_shape"]),
+    );
     if bias {
         let n = Value::from(vec![cout]);
         state.insert("bias".to_string(), tensor(&case["bias"], &n));
@@ -87,10 +104,18 @@ fn check<T: Float>(rtol: f64, floor: f64) -> (usize, f64) {
         let mut checks = vec![
             ("output", y.value(), floats(&case["y"])),
             ("input gradient", x.grad().unwrap(), floats(&case["grad_x"])),
-            ("weight gradient", params["weight"].grad().unwrap(), floats(&case["grad_weight"])),
+            (
+                "weight gradient",
+                params["weight"].grad().unwrap(),
+                floats(&case["grad_weight"]),
+            ),
         ];
         if !case["bias"].is_null() {
-            checks.push(("bias gradient", params["bias"].grad().unwrap(), floats(&case["grad_bias"])));
+            checks.push((
+                "bias gradient",
+                params["bias"].grad().unwrap(),
+                floats(&case["grad_bias"]),
+            ));
         }
         for (what, got, want) in checks {
             let got = got.to_vec();

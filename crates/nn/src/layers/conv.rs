@@ -11,15 +11,21 @@ use crate::{LayerError, Module, TrainingFlag};
 /// (`[C_out, C_in/groups, k…]`): the weight by `kaiming_uniform_` with a = √5, which is
 /// U(-1/√fan_in, 1/√fan_in) with fan_in = C_in/groups · Πk, and the bias from the same
 /// interval.
-fn default_init<T: Float>(
-    shape: &[usize],
-    bias: bool,
-    rng: &mut Rng,
-) -> (Var<T>, Option<Var<T>>) {
-    let weight = init::kaiming_uniform(shape, 5f64.sqrt(), FanMode::FanIn, Nonlinearity::LeakyReLU, rng);
+fn default_init<T: Float>(shape: &[usize], bias: bool, rng: &mut Rng) -> (Var<T>, Option<Var<T>>) {
+    let weight = init::kaiming_uniform(
+        shape,
+        5f64.sqrt(),
+        FanMode::FanIn,
+        Nonlinearity::LeakyReLU,
+        rng,
+    );
     let fan_in: usize = shape[1..].iter().product();
     let bias = bias.then(|| {
-        let bound = if fan_in > 0 { 1.0 / (fan_in as f64).sqrt() } else { 0.0 };
+        let bound = if fan_in > 0 {
+            1.0 / (fan_in as f64).sqrt()
+        } else {
+            0.0
+        };
         init::uniform(&[shape[0]], -bound, bound, rng)
     });
     (Var::parameter(weight), bias.map(Var::parameter))
@@ -42,7 +48,11 @@ fn check_weights<T: Float>(
     weight: &Tensor<T>,
     bias: Option<&Tensor<T>>,
 ) -> Result<(), LayerError> {
-    let expected = if ndim == 4 { "[out, in/groups, kH, kW]" } else { "[out, in/groups, k]" };
+    let expected = if ndim == 4 {
+        "[out, in/groups, kH, kW]"
+    } else {
+        "[out, in/groups, k]"
+    };
     if weight.ndim() != ndim {
         return Err(LayerError::Shape {
             layer,
@@ -103,7 +113,14 @@ impl<T: Float> Conv2d<T> {
         kernel_size: impl IntoPair,
         rng: &mut Rng,
     ) -> Self {
-        Self::with_options(in_channels, out_channels, kernel_size, Conv2dOptions::default(), true, rng)
+        Self::with_options(
+            in_channels,
+            out_channels,
+            kernel_size,
+            Conv2dOptions::default(),
+            true,
+            rng,
+        )
     }
 
     /// A layer with the given options and with or without a bias, with PyTorch's default
@@ -126,7 +143,12 @@ impl<T: Float> Conv2d<T> {
         let (kh, kw) = kernel_size.into_pair();
         let shape = [out_channels, in_channels / options.groups, kh, kw];
         let (weight, bias) = default_init(&shape, bias, rng);
-        Conv2d { weight, bias, options, training: TrainingFlag::new() }
+        Conv2d {
+            weight,
+            bias,
+            options,
+            training: TrainingFlag::new(),
+        }
     }
 
     /// A layer with the given weight `[out, in/groups, kH, kW]`, optional bias `[out]` and
@@ -206,7 +228,11 @@ impl<T: Float> Module<T> for Conv2d<T> {
     fn forward(&self, x: &Var<T>) -> Var<T> {
         let s = x.shape();
         if s.len() == 3 {
-            let y = x.reshape(&[1, s[0], s[1], s[2]]).conv2d(&self.weight, self.bias.as_ref(), self.options);
+            let y = x.reshape(&[1, s[0], s[1], s[2]]).conv2d(
+                &self.weight,
+                self.bias.as_ref(),
+                self.options,
+            );
             let sy = y.shape();
             return y.reshape(&sy[1..]);
         }
@@ -262,7 +288,14 @@ impl<T: Float> Conv1d<T> {
     /// A layer with stride 1, no padding, dilation 1, one group and a bias, initialised as
     /// PyTorch does (see [`with_options`](Conv1d::with_options)).
     pub fn new(in_channels: usize, out_channels: usize, kernel_size: usize, rng: &mut Rng) -> Self {
-        Self::with_options(in_channels, out_channels, kernel_size, Conv1dOptions::default(), true, rng)
+        Self::with_options(
+            in_channels,
+            out_channels,
+            kernel_size,
+            Conv1dOptions::default(),
+            true,
+            rng,
+        )
     }
 
     /// A layer with the given options and with or without a bias, with PyTorch's default
@@ -284,7 +317,12 @@ impl<T: Float> Conv1d<T> {
         check_groups("Conv1d", in_channels, out_channels, options.groups);
         let shape = [out_channels, in_channels / options.groups, kernel_size];
         let (weight, bias) = default_init(&shape, bias, rng);
-        Conv1d { weight, bias, options, training: TrainingFlag::new() }
+        Conv1d {
+            weight,
+            bias,
+            options,
+            training: TrainingFlag::new(),
+        }
     }
 
     /// A layer with the given weight `[out, in/groups, k]`, optional bias `[out]` and options.
@@ -361,7 +399,9 @@ impl<T: Float> Module<T> for Conv1d<T> {
     fn forward(&self, x: &Var<T>) -> Var<T> {
         let s = x.shape();
         if s.len() == 2 {
-            let y = x.reshape(&[1, s[0], s[1]]).conv1d(&self.weight, self.bias.as_ref(), self.options);
+            let y =
+                x.reshape(&[1, s[0], s[1]])
+                    .conv1d(&self.weight, self.bias.as_ref(), self.options);
             let sy = y.shape();
             return y.reshape(&sy[1..]);
         }
@@ -415,14 +455,30 @@ mod tests {
     #[test]
     fn parameters_have_pytorch_names_and_builders_keep_shapes() {
         let mut rng = Rng::seed_from_u64(1);
-        let conv = Conv2d::<f32>::new(3, 4, (2, 5), &mut rng).with_stride((1, 2)).with_dilation(2);
-        let names: Vec<String> = conv.named_parameters().into_iter().map(|(n, _)| n).collect();
+        let conv = Conv2d::<f32>::new(3, 4, (2, 5), &mut rng)
+            .with_stride((1, 2))
+            .with_dilation(2);
+        let names: Vec<String> = conv
+            .named_parameters()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
         assert_eq!(names, ["weight", "bias"]);
-        assert_eq!((conv.in_channels(), conv.out_channels(), conv.kernel_size()), (3, 4, (2, 5)));
+        assert_eq!(
+            (conv.in_channels(), conv.out_channels(), conv.kernel_size()),
+            (3, 4, (2, 5))
+        );
         assert_eq!(conv.options.stride, (1, 2));
         let conv = conv.with_bias(false);
         assert_eq!(conv.num_parameters(), 4 * 3 * 2 * 5);
-        let conv1 = Conv1d::<f32>::with_options(4, 2, 3, Conv1dOptions::default().groups(2), false, &mut rng);
+        let conv1 = Conv1d::<f32>::with_options(
+            4,
+            2,
+            3,
+            Conv1dOptions::default().groups(2),
+            false,
+            &mut rng,
+        );
         assert_eq!(conv1.weight.shape(), [2, 2, 3]);
         assert_eq!(conv1.in_channels(), 4);
     }
@@ -443,20 +499,32 @@ mod tests {
 
     #[test]
     fn from_weights_rejects_bad_shapes() {
-        let e = Conv2d::from_weights(Tensor::<f32>::zeros(&[2, 3, 3]), None, Conv2dOptions::default())
-            .unwrap_err();
-        assert_eq!(e.to_string(), "Conv2d: weight must be [out, in/groups, kH, kW], got [2, 3, 3]");
+        let e = Conv2d::from_weights(
+            Tensor::<f32>::zeros(&[2, 3, 3]),
+            None,
+            Conv2dOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Conv2d: weight must be [out, in/groups, kH, kW], got [2, 3, 3]"
+        );
         let e = Conv1d::from_weights(
             Tensor::<f32>::zeros(&[2, 3, 3]),
             Some(Tensor::zeros(&[3])),
             Conv1dOptions::default(),
         )
         .unwrap_err();
-        assert_eq!(e.to_string(), "Conv1d: bias must be [2] for weight [2, 3, 3], got [3]");
+        assert_eq!(
+            e.to_string(),
+            "Conv1d: bias must be [2] for weight [2, 3, 3], got [3]"
+        );
     }
 
     #[test]
-    #[should_panic(expected = "Conv2d: in_channels = 3 and out_channels = 4 must both be divisible by groups = 2")]
+    #[should_panic(
+        expected = "Conv2d: in_channels = 3 and out_channels = 4 must both be divisible by groups = 2"
+    )]
     fn groups_must_divide_the_channels() {
         let opts = Conv2dOptions::default().groups(2);
         let _ = Conv2d::<f32>::with_options(3, 4, 3, opts, true, &mut Rng::seed_from_u64(0));
