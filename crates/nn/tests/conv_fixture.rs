@@ -86,12 +86,12 @@ fn layer<T: Float>(case: &Value) -> Box<dyn Module<T>> {
     m
 }
 
-/// Checks every case in `T` against PyTorch; returns the number of cases and the largest
-/// relative error seen (relative to max(|PyTorch's value|, floor/rtol)).
-fn check<T: Float>(rtol: f64, floor: f64) -> (usize, f64) {
+/// Checks every case in `T` against PyTorch; returns the number of cases, the largest
+/// absolute error and the largest error relative to max(|PyTorch's value|, floor/rtol).
+fn check<T: Float>(rtol: f64, floor: f64) -> (usize, f64, f64) {
     let v: Value = serde_json::from_str(include_str!("data/conv.json")).unwrap();
     let cases = v["cases"].as_array().unwrap();
-    let mut worst = 0f64;
+    let (mut worst_abs, mut worst) = (0f64, 0f64);
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let m = layer::<T>(case);
@@ -128,23 +128,24 @@ fn check<T: Float>(rtol: f64, floor: f64) -> (usize, f64) {
                     "{name} {what}[{i}]: {g} vs PyTorch's {w} (relative {:.2e})",
                     err / w.abs()
                 );
+                worst_abs = worst_abs.max(err);
                 worst = worst.max(err / w.abs().max(floor / rtol));
             }
         }
     }
-    (cases.len(), worst)
+    (cases.len(), worst_abs, worst)
 }
 
 #[test]
 fn conv_layers_match_pytorch_in_f64() {
-    let (n, worst) = check::<f64>(1e-12, 1e-14);
+    let (n, worst_abs, worst) = check::<f64>(1e-12, 1e-14);
     assert_eq!(n, 13);
-    eprintln!("f64: largest relative error {worst:.2e}");
+    eprintln!("f64: largest error {worst_abs:.2e} absolute, {worst:.2e} relative");
 }
 
 #[test]
 fn conv_layers_match_pytorch_in_f32() {
-    let (n, worst) = check::<f32>(1e-5, 1e-6);
+    let (n, worst_abs, worst) = check::<f32>(1e-5, 1e-6);
     assert_eq!(n, 13);
-    eprintln!("f32: largest relative error {worst:.2e}");
+    eprintln!("f32: largest error {worst_abs:.2e} absolute, {worst:.2e} relative");
 }

@@ -180,7 +180,7 @@ impl<T: Float> Var<T> {
     /// assert_eq!(y.shape(), [1, 1, 2, 2]);
     /// assert_eq!(y.value().to_vec(), vec![-4.0; 4]); // x[i, j] − x[i + 1, j + 1]
     /// let y = x.conv2d(&w, None, Conv2dOptions::default().stride(2).padding(1));
-    /// assert_eq!(y.value().to_vec(), vec![0.0, -2.0, -6.0, 8.0]);
+    /// assert_eq!(y.value().to_vec(), vec![0.0, -2.0, -6.0, -4.0]);
     /// ```
     #[track_caller]
     pub fn conv2d(&self, weight: &Var<T>, bias: Option<&Var<T>>, opts: Conv2dOptions) -> Var<T> {
