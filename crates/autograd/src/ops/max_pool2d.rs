@@ -265,11 +265,12 @@ pub(crate) fn max_over_windows<T: Float>(
     {
         let data = x.data();
         let xs = data.to_vec();
-        for plane in xs.chunks_exact(h * w).take(planes) {
+        for plane in xs.chunks_exact(h * w) {
             for r in rows {
                 for c in cols {
                     // PyTorch's CPU kernel: start at −∞ with the window's first position,
-                    // take a value when strictly larger or NaN.
+                    // take a value when strictly larger or NaN. The size rules keep every
+                    // window non-empty; the clamp only keeps the index in range regardless.
                     let mut best = r.start.min(h - 1) * w + c.start.min(w - 1);
                     let mut max = T::neg_infinity();
                     for i in r.positions() {
