@@ -393,6 +393,23 @@ mod tests {
     }
 
     #[test]
+    fn gradients_go_where_pytorch_sends_them() {
+        // The last NaN of a window, and the first position of an all −∞ window (values
+        // from PyTorch 2.15).
+        let grad = |x: Vec<f64>, opts: Pool2dOptions| {
+            let x = Var::parameter(Tensor::from_vec(x, &[1, 2, 2]).unwrap());
+            x.max_pool2d(opts).sum().backward();
+            x.grad().unwrap().to_vec()
+        };
+        let nan = f64::NAN;
+        let opts = Pool2dOptions::new(2);
+        assert_eq!(grad(vec![nan, 1.0, nan, 0.0], opts), vec![0.0, 0.0, 1.0, 0.0]);
+        let opts = Pool2dOptions::new(2).stride(1).padding(1);
+        let inf = f64::NEG_INFINITY;
+        assert_eq!(grad(vec![inf; 4], opts), vec![4.0, 2.0, 2.0, 1.0]);
+    }
+
+    #[test]
     fn padding_never_wins() {
         let (y, shape) = pool(
             vec![-5.0, -6.0, -7.0, -8.0],
