@@ -75,9 +75,15 @@ ops! {
     logsumexp,
     cross_entropy,
     binary_cross_entropy,
+    max_pool2d,
+    avg_pool2d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
 }
 
+pub use avg_pool2d::AvgPool2dOptions;
 pub use cross_entropy::CrossEntropyTarget;
+pub use max_pool2d::{Pool2dOptions, Size2};
 
 /// Every registered op.
 pub fn registry() -> &'static [OpInfo] {
