@@ -49,7 +49,10 @@ pub use mode::{
     GradModeGuard, detect_anomaly, is_anomaly_enabled, is_grad_enabled, no_grad,
     set_detect_anomaly, set_grad_enabled,
 };
-pub use ops::{Conv1dOptions, Conv2dOptions, CrossEntropyTarget, IntoPair, registry};
+pub use ops::{
+    AvgPool2dOptions, Conv1dOptions, Conv2dOptions, CrossEntropyTarget, Pool2dOptions, Size2,
+    registry,
+};
 pub use trace::{TraceStep, trace_backward};
 pub use var::{Hook, Var};
 

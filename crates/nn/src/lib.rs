@@ -10,7 +10,8 @@
 //! - layers: [`Linear`], [`Sequential`], [`Dropout`], normalization ([`LayerNorm`],
 //!   [`BatchNorm1d`] with running statistics as buffers), [`Embedding`], activations
 //!   ([`ReLU`], [`GELU`], [`PReLU`] with a learned slope, [`RReLU`], [`GLU`], [`Softmin`], ...)
-//!   and [`Flatten`], [`Identity`];
+//!   pooling ([`MaxPool2d`], [`AvgPool2d`], [`AdaptiveAvgPool2d`], [`AdaptiveMaxPool2d`],
+//!   [`MaxPool1d`], [`AvgPool1d`]) and [`Flatten`], [`Identity`];
 //! - [`init`]: PyTorch's initialisation schemes (uniform, normal, xavier, kaiming, ...);
 //! - losses with [`Reduction`]: [`CrossEntropyLoss`] (fused and stable, with class
 //!   weights, `ignore_index`, label smoothing and probability targets), [`NLLLoss`],
@@ -75,10 +76,11 @@ mod state_dict;
 
 pub use error::LayerError;
 pub use layers::{
-    BatchNorm1d, CELU, Conv1d, Conv2d, Dropout, ELU, Embedding, Flatten, GELU, GLU, Hardshrink,
-    Hardsigmoid, Hardswish, Hardtanh, Identity, LayerNorm, LeakyReLU, Linear, LogSigmoid,
-    LogSoftmax, Mish, PReLU, RReLU, ReLU, ReLU6, SELU, Sequential, SiLU, Sigmoid, Softmax, Softmin,
-    Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold,
+    AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, BatchNorm1d, CELU, Conv1d, Conv2d,
+    Dropout, ELU, Embedding, Flatten, GELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh,
+    Identity, LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, MaxPool1d, MaxPool2d, Mish,
+    PReLU, RReLU, ReLU, ReLU6, SELU, Sequential, SiLU, Sigmoid, Softmax, Softmin, Softplus,
+    Softshrink, Softsign, Tanh, Tanhshrink, Threshold,
 };
 pub use losses::{
     BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,

@@ -29,7 +29,7 @@ mod options;
 mod tests;
 
 use im2col::{Geometry, col2im, im2col, with_slice};
-pub use options::{Conv1dOptions, Conv2dOptions, IntoPair};
+pub use options::{Conv1dOptions, Conv2dOptions};
 
 pub(crate) const SECOND_ORDER: SecondOrder = SecondOrder::Supported;
 

@@ -76,10 +76,16 @@ ops! {
     logsumexp,
     cross_entropy,
     binary_cross_entropy,
+    max_pool2d,
+    avg_pool2d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
 }
 
-pub use conv2d::{Conv1dOptions, Conv2dOptions, IntoPair};
+pub use avg_pool2d::AvgPool2dOptions;
+pub use conv2d::{Conv1dOptions, Conv2dOptions};
 pub use cross_entropy::CrossEntropyTarget;
+pub use max_pool2d::{Pool2dOptions, Size2};
 
 /// Every registered op.
 pub fn registry() -> &'static [OpInfo] {

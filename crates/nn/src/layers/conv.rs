@@ -1,7 +1,7 @@
 //! [`Conv2d`] and [`Conv1d`]: convolutions over images `[N, C, H, W]` and sequences
 //! `[N, C, L]`.
 
-use backprop_autograd::{Conv1dOptions, Conv2dOptions, IntoPair, Var};
+use backprop_autograd::{Conv1dOptions, Conv2dOptions, Size2, Var};
 use backprop_tensor::{Float, Rng, Tensor};
 
 use crate::init::{self, FanMode, Nonlinearity};
@@ -110,7 +110,7 @@ impl<T: Float> Conv2d<T> {
     pub fn new(
         in_channels: usize,
         out_channels: usize,
-        kernel_size: impl IntoPair,
+        kernel_size: impl Into<Size2>,
         rng: &mut Rng,
     ) -> Self {
         Self::with_options(
@@ -134,13 +134,13 @@ impl<T: Float> Conv2d<T> {
     pub fn with_options(
         in_channels: usize,
         out_channels: usize,
-        kernel_size: impl IntoPair,
+        kernel_size: impl Into<Size2>,
         options: Conv2dOptions,
         bias: bool,
         rng: &mut Rng,
     ) -> Self {
         check_groups("Conv2d", in_channels, out_channels, options.groups);
-        let (kh, kw) = kernel_size.into_pair();
+        let Size2(kh, kw) = kernel_size.into();
         let shape = [out_channels, in_channels / options.groups, kh, kw];
         let (weight, bias) = default_init(&shape, bias, rng);
         Conv2d {
@@ -172,19 +172,19 @@ impl<T: Float> Conv2d<T> {
     }
 
     /// Sets the stride (`s` or `(sH, sW)`), builder style.
-    pub fn with_stride(mut self, stride: impl IntoPair) -> Self {
+    pub fn with_stride(mut self, stride: impl Into<Size2>) -> Self {
         self.options = self.options.stride(stride);
         self
     }
 
     /// Sets the zero padding (`p` or `(pH, pW)`), builder style.
-    pub fn with_padding(mut self, padding: impl IntoPair) -> Self {
+    pub fn with_padding(mut self, padding: impl Into<Size2>) -> Self {
         self.options = self.options.padding(padding);
         self
     }
 
     /// Sets the dilation (`d` or `(dH, dW)`), builder style.
-    pub fn with_dilation(mut self, dilation: impl IntoPair) -> Self {
+    pub fn with_dilation(mut self, dilation: impl Into<Size2>) -> Self {
         self.options = self.options.dilation(dilation);
         self
     }

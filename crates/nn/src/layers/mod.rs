@@ -1,4 +1,4 @@
-//! Layers: [`Linear`], [`Sequential`], [`Dropout`], activations and shape modules.
+//! Layers: [`Linear`], [`Sequential`], [`Dropout`], activations, pooling and shape modules.
 
 mod activation;
 mod batch_norm;
@@ -8,6 +8,7 @@ mod embedding;
 mod flatten;
 mod layer_norm;
 mod linear;
+mod pool;
 mod sequential;
 
 pub use activation::{
@@ -22,4 +23,5 @@ pub use embedding::Embedding;
 pub use flatten::{Flatten, Identity};
 pub use layer_norm::LayerNorm;
 pub use linear::Linear;
+pub use pool::{AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d};
 pub use sequential::Sequential;

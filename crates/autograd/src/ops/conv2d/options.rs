@@ -1,25 +1,9 @@
 //! The options of `conv2d` and `conv1d`, with PyTorch's defaults.
 
-/// A size given once for both spatial axes (`3`) or per axis (`(3, 1)`, height first), like
-/// the `int or tuple` arguments of PyTorch's convolutions.
-pub trait IntoPair {
-    /// The size along (height, width).
-    fn into_pair(self) -> (usize, usize);
-}
+use crate::ops::Size2;
 
-impl IntoPair for usize {
-    fn into_pair(self) -> (usize, usize) {
-        (self, self)
-    }
-}
-
-impl IntoPair for (usize, usize) {
-    fn into_pair(self) -> (usize, usize) {
-        self
-    }
-}
-
-/// The options of [`Var::conv2d`], each `(height, width)`, with PyTorch's defaults.
+/// The options of [`Var::conv2d`](crate::Var::conv2d), each `(height, width)`, with PyTorch's
+/// defaults; the builder methods take a [`Size2`]: `2` or `(2, 1)`.
 ///
 /// # Examples
 ///
@@ -53,20 +37,23 @@ impl Default for Conv2dOptions {
 
 impl Conv2dOptions {
     /// Sets the stride.
-    pub fn stride(mut self, stride: impl IntoPair) -> Self {
-        self.stride = stride.into_pair();
+    pub fn stride(mut self, stride: impl Into<Size2>) -> Self {
+        let Size2(h, w) = stride.into();
+        self.stride = (h, w);
         self
     }
 
     /// Sets the zero padding.
-    pub fn padding(mut self, padding: impl IntoPair) -> Self {
-        self.padding = padding.into_pair();
+    pub fn padding(mut self, padding: impl Into<Size2>) -> Self {
+        let Size2(h, w) = padding.into();
+        self.padding = (h, w);
         self
     }
 
     /// Sets the dilation.
-    pub fn dilation(mut self, dilation: impl IntoPair) -> Self {
-        self.dilation = dilation.into_pair();
+    pub fn dilation(mut self, dilation: impl Into<Size2>) -> Self {
+        let Size2(h, w) = dilation.into();
+        self.dilation = (h, w);
         self
     }
 
@@ -77,7 +64,7 @@ impl Conv2dOptions {
     }
 }
 
-/// The options of [`Var::conv1d`], with PyTorch's defaults.
+/// The options of [`Var::conv1d`](crate::Var::conv1d), with PyTorch's defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Conv1dOptions {
     /// The step between windows (default 1).
