@@ -7,9 +7,10 @@
 //!   `children`/`local_parameters`/`local_buffers` from which dotted parameter names
 //!   (`"fc1.weight"`), `parameters`, buffers, `zero_grad`, `train`/`eval` and state dicts are
 //!   derived;
-//! - layers: [`Linear`], [`Sequential`], [`Dropout`], normalization ([`LayerNorm`],
-//!   [`BatchNorm1d`] with running statistics as buffers), [`Embedding`], activations
-//!   ([`ReLU`], [`GELU`], [`PReLU`] with a learned slope, [`RReLU`], [`GLU`], [`Softmin`], ...)
+//! - layers: [`Linear`], convolutions ([`Conv2d`], [`Conv1d`]), [`Sequential`], [`Dropout`],
+//!   normalization ([`LayerNorm`], [`BatchNorm1d`] with running statistics as buffers),
+//!   [`Embedding`], activations ([`ReLU`], [`GELU`], [`PReLU`] with a learned slope,
+//!   [`RReLU`], [`GLU`], [`Softmin`], ...),
 //!   pooling ([`MaxPool2d`], [`AvgPool2d`], [`AdaptiveAvgPool2d`], [`AdaptiveMaxPool2d`],
 //!   [`MaxPool1d`], [`AvgPool1d`]) and [`Flatten`], [`Identity`];
 //! - [`init`]: PyTorch's initialisation schemes (uniform, normal, xavier, kaiming, ...);
