@@ -28,7 +28,7 @@ mod options;
 #[cfg(test)]
 mod tests;
 
-use im2col::{Geometry, col2im, im2col, with_slice};
+use im2col::{Geometry, col2im_add, im2col, im2col_groups, with_slice};
 pub use options::{Conv1dOptions, Conv2dOptions};
 
 pub(crate) const SECOND_ORDER: SecondOrder = SecondOrder::Supported;
@@ -207,16 +207,17 @@ fn forward<T: Float>(
     Tensor::from_vec(y, &[n, geo.c_out, geo.h_out, geo.w_out]).expect("N·C_out·L elements")
 }
 
-/// The output gradient `[N, C_out, H_out, W_out]` in the product's layout `[G, C_out/G, N·L]`.
-fn to_product_layout<T: Float>(dy: &[T], geo: &Geometry) -> Tensor<T> {
-    let (n, l) = (geo.n, geo.l());
-    let mut dp = vec![T::zero(); dy.len()];
+/// Group `g`'s share of the output gradient `[N, C_out, H_out, W_out]`, in the product's
+/// layout `[C_out/G, N·L]`.
+fn group_gradient<T: Float>(dy: &[T], geo: &Geometry, g: usize) -> Tensor<T> {
+    let (n, l, cog) = (geo.n, geo.l(), geo.cog());
+    let mut dp = vec![T::zero(); cog * n * l];
     for (o, dp_o) in dp.chunks_exact_mut((n * l).max(1)).enumerate() {
         for (i, dp_on) in dp_o.chunks_exact_mut(l).enumerate() {
-            dp_on.copy_from_slice(&dy[(i * geo.c_out + o) * l..][..l]);
+            dp_on.copy_from_slice(&dy[(i * geo.c_out + g * cog + o) * l..][..l]);
         }
     }
-    Tensor::from_vec(dp, &[geo.groups, geo.cog(), n * l]).expect("N·C_out·L elements")
+    Tensor::from_vec(dp, &[cog, n * l]).expect("C_out/G·N·L elements")
 }
 
 struct Conv2dBackward(Geometry);
@@ -249,6 +250,8 @@ impl<T: Float> Backward<T> for Conv2dBackward {
         grads
     }
 
+    /// The same products group by group on 2-D tensors: `matmul_t` and `t_matmul` read
+    /// the transposed operand in place, where the batched product would copy it.
     fn backward_fast_into(
         &self,
         ctx: &BackwardCtx<'_, T>,
@@ -256,23 +259,36 @@ impl<T: Float> Backward<T> for Conv2dBackward {
         out: &mut Vec<Option<Tensor<T>>>,
     ) {
         let geo = &self.0;
-        let dp = (ctx.needs_grad(0) || ctx.needs_grad(1))
-            .then(|| with_slice(&g, |dy| to_product_layout(dy, geo)));
-        out.push(ctx.needs_grad(0).then(|| {
-            let dp = dp.as_ref().expect("computed when needed");
-            let w3 = ctx
-                .input(1)
-                .data()
-                .reshape(&[geo.groups, geo.cog(), geo.k()]);
-            let dcols = w3.transpose(1, 2).matmul(dp);
-            col2im(dcols.as_slice().expect("a fresh product"), geo)
-        }));
-        out.push(ctx.needs_grad(1).then(|| {
-            let dp = dp.as_ref().expect("computed when needed");
-            let cols = with_slice(&ctx.input(0).data(), |x| im2col(x, geo));
-            dp.matmul(&cols.transpose(1, 2))
-                .reshape(&ctx.input_shape(1))
-        }));
+        let (cog, k, nl) = (geo.cog(), geo.k(), geo.n * geo.l());
+        let mut dx = ctx
+            .needs_grad(0)
+            .then(|| vec![T::zero(); geo.input_shape().iter().product()]);
+        let mut dw = ctx
+            .needs_grad(1)
+            .then(|| Vec::with_capacity(geo.c_out * k));
+        if dx.is_some() || dw.is_some() {
+            let w = ctx.input(1).data().to_vec();
+            let x = ctx.input(0).data();
+            with_slice(&g, |dy| {
+                for grp in 0..geo.groups {
+                    let dp = group_gradient(dy, geo, grp);
+                    if let Some(dx) = &mut dx {
+                        let w_g = w[grp * cog * k..(grp + 1) * cog * k].to_vec();
+                        let w_g = Tensor::from_vec(w_g, &[cog, k]).expect("C_out/G·K elements");
+                        let dcols = w_g.t_matmul(&dp);
+                        with_slice(&dcols, |c| col2im_add(c, geo, grp..grp + 1, dx));
+                    }
+                    if let Some(dw) = &mut dw {
+                        let cols = with_slice(&x, |x| im2col_groups(x, geo, grp..grp + 1));
+                        let cols = Tensor::from_vec(cols, &[k, nl]).expect("K·N·L elements");
+                        dw.extend(dp.matmul_t(&cols).to_vec());
+                    }
+                }
+            });
+        }
+        let shape = |i: usize| ctx.input_shape(i);
+        out.push(dx.map(|dx| Tensor::from_vec(dx, &shape(0)).expect("N·C_in·H·W elements")));
+        out.push(dw.map(|dw| Tensor::from_vec(dw, &shape(1)).expect("the weight's elements")));
         if ctx.inputs().len() == 3 {
             out.push(ctx.needs_grad(2).then(|| g.sum(&[0, 2, 3], false)));
         }

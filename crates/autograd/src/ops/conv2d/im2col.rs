@@ -8,6 +8,8 @@
 //! Both are linear, so each one's derivative is the other; as recorded ops they make the
 //! convolution's backward itself differentiable.
 
+use std::ops::Range;
+
 use backprop_tensor::{Float, Tensor};
 
 use crate::{Backward, BackwardCtx, Var};
@@ -64,13 +66,19 @@ impl Geometry {
     /// Calls `f(col, x_row, lo, hi, start)` for every stretch of a column-matrix row that
     /// reads the input: entries `col + lo .. col + hi` of the flat column matrix take input
     /// elements `x_row + start`, `x_row + start + sw`, … Entries not visited read padding.
+    /// Only the rows of `groups` are visited, numbered from the first of them.
     #[inline(always)]
-    fn for_each_run(&self, mut f: impl FnMut(usize, usize, usize, usize, usize)) {
+    fn for_each_run(
+        &self,
+        groups: Range<usize>,
+        mut f: impl FnMut(usize, usize, usize, usize, usize),
+    ) {
         let (k, l, cig) = (self.k(), self.l(), self.cig());
         let (sh, sw) = self.stride;
         let (ph, pw) = self.padding;
         let (dh, dw) = self.dilation;
-        for g in 0..self.groups {
+        let first = groups.start;
+        for g in groups {
             for c in 0..cig {
                 for i in 0..self.kh {
                     let Some((oh_lo, oh_hi, ih_lo)) = valid(self.h_out, sh, i * dh, ph, self.h)
@@ -82,7 +90,7 @@ impl Geometry {
                         else {
                             continue;
                         };
-                        let row = g * k + (c * self.kh + i) * self.kw + j;
+                        let row = (g - first) * k + (c * self.kh + i) * self.kw + j;
                         for n in 0..self.n {
                             let plane = (n * self.c_in + g * cig + c) * self.h;
                             for (oh, ih) in (oh_lo..oh_hi).zip((ih_lo..).step_by(sh)) {
@@ -112,18 +120,23 @@ fn valid(
     (lo < hi).then(|| (lo, hi, lo * stride + offset - pad))
 }
 
-/// The column matrix of a contiguous input `x` (see the module header).
+/// The column matrix of a contiguous input `x` (see the module header), `[G, K, N·L]`.
 pub(crate) fn im2col<T: Float>(x: &[T], geo: &Geometry) -> Tensor<T> {
-    let shape = geo.cols_shape();
-    let mut cols = vec![T::zero(); shape.iter().product()];
+    let cols = im2col_groups(x, geo, 0..geo.groups);
+    Tensor::from_vec(cols, &geo.cols_shape()).expect("the column matrix has G·K·N·L elements")
+}
+
+/// The rows of the column matrix that belong to `groups`, `[groups.len()·K, N·L]` flattened.
+pub(crate) fn im2col_groups<T: Float>(x: &[T], geo: &Geometry, groups: Range<usize>) -> Vec<T> {
+    let mut cols = vec![T::zero(); groups.len() * geo.k() * geo.n * geo.l()];
     let sw = geo.stride.1;
-    geo.for_each_run(|col, x_row, lo, hi, start| {
+    geo.for_each_run(groups, |col, x_row, lo, hi, start| {
         let src = x[x_row + start..].iter().step_by(sw);
         for (d, &s) in cols[col + lo..col + hi].iter_mut().zip(src) {
             *d = s;
         }
     });
-    Tensor::from_vec(cols, &shape).expect("the column matrix has G·K·N·L elements")
+    cols
 }
 
 /// The adjoint of [`im2col`]: every entry of the contiguous column matrix `cols` added onto
@@ -131,14 +144,19 @@ pub(crate) fn im2col<T: Float>(x: &[T], geo: &Geometry) -> Tensor<T> {
 pub(crate) fn col2im<T: Float>(cols: &[T], geo: &Geometry) -> Tensor<T> {
     let shape = geo.input_shape();
     let mut x = vec![T::zero(); shape.iter().product()];
+    col2im_add(cols, geo, 0..geo.groups, &mut x);
+    Tensor::from_vec(x, &shape).expect("the input has N·C·H·W elements")
+}
+
+/// [`col2im`] of the rows of `groups` (`cols` is `[groups.len()·K, N·L]`), added into `x`.
+pub(crate) fn col2im_add<T: Float>(cols: &[T], geo: &Geometry, groups: Range<usize>, x: &mut [T]) {
     let sw = geo.stride.1;
-    geo.for_each_run(|col, x_row, lo, hi, start| {
+    geo.for_each_run(groups, |col, x_row, lo, hi, start| {
         let dst = x[x_row + start..].iter_mut().step_by(sw);
         for (d, &s) in dst.zip(&cols[col + lo..col + hi]) {
             *d += s;
         }
     });
-    Tensor::from_vec(x, &shape).expect("the input has N·C·H·W elements")
 }
 
 /// Runs `f` on the elements of `t` in row-major order, copying only when `t` is a view.
