@@ -1,6 +1,6 @@
 //! Shape operations: reshape, permute, squeeze, concat, stack, narrow, index_select, gather.
 
-use ndarray::{ArrayD, Axis, IxDyn, Slice};
+use ndarray::{ArrayD, Axis, IxDyn, Slice, Zip};
 
 use crate::tensor::array_from_vec;
 use crate::{Float, Tensor};
@@ -266,21 +266,49 @@ impl<T: Clone> Tensor<T> {
         check_axis("gather", axis, self.ndim(), self.shape());
         check_gather_shapes("gather", self.shape(), index.shape(), axis);
         let n = self.shape()[axis];
-        let mut pos = vec![0usize; self.ndim()];
-        let mut out = Vec::with_capacity(index.numel());
-        for (ix, &i) in index.data.indexed_iter() {
-            assert!(
-                i < n,
+        // Lane by lane along `axis`: the source restricted to the index's extents on the other
+        // axes has the same lanes as the index, only longer or shorter along `axis`.
+        let src = self
+            .data
+            .slice_each_axis(|ax| restrict(ax.axis.index(), axis, index.shape()));
+        // Any value of the source fills the output before every element is overwritten; a
+        // source without elements leaves the first index out of range.
+        let fill = match (self.data.first(), index.data.first()) {
+            (Some(v), _) => v.clone(),
+            (None, None) => {
+                let empty = ArrayD::from_shape_vec(IxDyn(index.shape()), Vec::new());
+                return Tensor::from_array(empty.expect("an empty index"));
+            }
+            (None, Some(&i)) => panic!(
                 "gather: index {i} is out of range for axis {axis} of shape {:?}",
                 self.shape()
-            );
-            for (d, p) in pos.iter_mut().enumerate() {
-                *p = ix[d];
-            }
-            pos[axis] = i;
-            out.push(self.data[IxDyn(&pos)].clone());
-        }
-        Tensor::from_array(ArrayD::from_shape_vec(IxDyn(index.shape()), out).expect("index shape"))
+            ),
+        };
+        let mut out = ArrayD::from_elem(IxDyn(index.shape()), fill);
+        Zip::from(out.lanes_mut(Axis(axis)))
+            .and(index.data.lanes(Axis(axis)))
+            .and(src.lanes(Axis(axis)))
+            .for_each(|mut out, index, src| {
+                for (o, &i) in out.iter_mut().zip(index) {
+                    assert!(
+                        i < n,
+                        "gather: index {i} is out of range for axis {axis} of shape {:?}",
+                        self.shape()
+                    );
+                    *o = src[i].clone();
+                }
+            });
+        Tensor::from_array(out)
+    }
+}
+
+/// The slice of a gather's source (or scatter's destination) along axis `ax`: all of it
+/// along the gathered `axis`, the index's extent along the others.
+fn restrict(ax: usize, axis: usize, index: &[usize]) -> Slice {
+    if ax == axis {
+        Slice::from(..)
+    } else {
+        Slice::from(..index[ax])
     }
 }
 
@@ -321,18 +349,23 @@ impl<T: Float> Tensor<T> {
             src.shape()
         );
         let mut out = ArrayD::<T>::zeros(IxDyn(shape));
-        let mut pos = vec![0usize; shape.len()];
-        for ((ix, &i), &v) in index.data.indexed_iter().zip(src.data.iter()) {
-            assert!(
-                i < shape[axis],
-                "scatter_add: index {i} is out of range for axis {axis} of shape {shape:?}"
-            );
-            for (d, p) in pos.iter_mut().enumerate() {
-                *p = ix[d];
-            }
-            pos[axis] = i;
-            out[IxDyn(&pos)] += v;
-        }
+        let n = shape[axis];
+        let mut dst = out.slice_each_axis_mut(|ax| restrict(ax.axis.index(), axis, index.shape()));
+        // In index order within each lane, so sums at a shared position add up in the order
+        // of the elements, whatever the layout.
+        Zip::from(dst.lanes_mut(Axis(axis)))
+            .and(index.data.lanes(Axis(axis)))
+            .and(src.data.lanes(Axis(axis)))
+            .for_each(|mut dst, index, src| {
+                for (&i, &v) in index.iter().zip(src) {
+                    assert!(
+                        i < n,
+                        "scatter_add: index {i} is out of range for axis {axis} of shape \
+                         {shape:?}"
+                    );
+                    dst[i] += v;
+                }
+            });
         Tensor::from_array(out)
     }
 
@@ -412,6 +445,54 @@ mod tests {
         assert_eq!(g.to_vec(), vec![2.0, 2.0, 3.0, 4.0]);
         let s = Tensor::scatter_add(&[2, 3], 1, &idx, &Tensor::<f64>::ones(&[2, 2]));
         assert_eq!(s.to_vec(), vec![0.0, 0.0, 2.0, 1.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn gather_and_scatter_add_follow_the_definition_on_every_axis() {
+        // A [3, 4, 5] source and an index smaller on the other axes, on each axis in turn,
+        // also through a transposed (non-contiguous) index.
+        let shape = [3usize, 4, 5];
+        let x = Tensor::<f64>::arange(0.0, 60.0, 1.0).reshape(&shape);
+        let flat = |p: [usize; 3]| (p[0] * 4 + p[1]) * 5 + p[2];
+        for axis in 0..3 {
+            let mut ishape = [2usize, 3, 4];
+            ishape[axis] = 6;
+            let n = ishape.iter().product::<usize>();
+            let picks: Vec<usize> = (0..n).map(|k| (k * 7 + 3) % shape[axis]).collect();
+            let index = Tensor::from_vec(picks, &ishape).unwrap();
+            // The same index with its axes stored in reverse order.
+            let reversed = (*index.permute(&[2, 1, 0]).data).clone().reversed_axes();
+            assert!(reversed.as_slice().is_none());
+            for index in [index.clone(), Tensor::from_array(reversed)] {
+                let src = Tensor::<f64>::arange(1.0, n as f64 + 1.0, 1.0).reshape(&ishape);
+                let (g, s) = (
+                    x.gather(axis, &index),
+                    Tensor::scatter_add(&shape, axis, &index, &src),
+                );
+                let (idx, srcv) = (index.to_vec(), src.to_vec());
+                let mut want_s = vec![0.0; 60];
+                let mut k = 0;
+                for a in 0..ishape[0] {
+                    for b in 0..ishape[1] {
+                        for c in 0..ishape[2] {
+                            let mut p = [a, b, c];
+                            p[axis] = idx[k];
+                            assert_eq!(g.to_vec()[k], x.to_vec()[flat(p)], "axis {axis} at {k}");
+                            want_s[flat(p)] += srcv[k];
+                            k += 1;
+                        }
+                    }
+                }
+                assert_eq!(s.to_vec(), want_s, "axis {axis}");
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "scatter_add: index 4 is out of range for axis 1 of shape [2, 4]")]
+    fn scatter_add_names_an_index_out_of_range() {
+        let index = Tensor::from_vec(vec![0usize, 4], &[1, 2]).unwrap();
+        let _ = Tensor::scatter_add(&[2, 4], 1, &index, &Tensor::<f32>::ones(&[1, 2]));
     }
 
     #[test]

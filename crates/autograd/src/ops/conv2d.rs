@@ -28,7 +28,8 @@ mod options;
 #[cfg(test)]
 mod tests;
 
-use im2col::{Geometry, col2im_add, im2col, im2col_groups, with_slice};
+use crate::ops::with_slice;
+use im2col::{Geometry, col2im_add, im2col, im2col_groups};
 pub use options::{Conv1dOptions, Conv2dOptions};
 
 pub(crate) const SECOND_ORDER: SecondOrder = SecondOrder::Supported;

@@ -15,9 +15,10 @@
 //! so the second derivative is 0 away from ties; the backward is `scatter_add`, whose own
 //! backward is `gather`. Saves the positions.
 
-use backprop_tensor::{Float, Rng, Tensor};
+use backprop_tensor::{Float, Rng, Tensor, parallel_chunk_len, parallel_for_each};
 
 use crate::checks::{GradCase, SecondOrder, inputs};
+use crate::ops::with_slice;
 use crate::{Backward, BackwardCtx, Var};
 
 pub(crate) const SECOND_ORDER: SecondOrder = SecondOrder::Supported;
@@ -248,6 +249,15 @@ fn windows(
         .collect()
 }
 
+/// How many planes one work item takes when `planes` planes, `plane_len` elements of work
+/// each, are split over the kernel threads: all of them when the whole is too small to split.
+pub(crate) fn planes_per_item(planes: usize, plane_len: usize) -> usize {
+    match parallel_chunk_len(planes * plane_len) {
+        Some(chunk) => (chunk / plane_len.max(1)).clamp(1, planes.max(1)),
+        None => planes.max(1),
+    }
+}
+
 /// The maximum of every window (rows × cols) of every plane of `x`, recorded as `op`; the
 /// forward of max_pool2d and adaptive_max_pool2d.
 #[track_caller]
@@ -259,39 +269,36 @@ pub(crate) fn max_over_windows<T: Float>(
 ) -> Var<T> {
     let shape = x.shape();
     let (planes, h, w) = split_planes(op, &shape);
+    assert!(
+        u32::try_from(h * w).is_ok(),
+        "{op}: a plane of {h} × {w} elements is more than this op indexes (2³²; input \
+         {shape:?})"
+    );
     let (oh, ow) = (rows.len(), cols.len());
-    let mut y = Vec::with_capacity(planes * oh * ow);
-    let mut index = Vec::with_capacity(planes * oh * ow);
-    {
-        let data = x.data();
-        let xs = data.to_vec();
-        for plane in xs.chunks_exact(h * w) {
-            for r in rows {
-                for c in cols {
-                    // PyTorch's CPU kernel: start at −∞ with the window's first position,
-                    // take a value when strictly larger or NaN. The size rules keep every
-                    // window non-empty; the clamp only keeps the index in range regardless.
-                    let mut best = r.start.min(h - 1) * w + c.start.min(w - 1);
-                    let mut max = T::neg_infinity();
-                    for i in r.positions() {
-                        for j in c.positions() {
-                            let v = plane[i * w + j];
-                            if v > max || v.is_nan() {
-                                max = v;
-                                best = i * w + j;
-                            }
-                        }
-                    }
-                    y.push(max);
-                    index.push(best);
-                }
+    let out_len = oh * ow;
+    let mut y = vec![T::zero(); planes * out_len];
+    // Positions within a plane as u32: half the memory traffic of usize.
+    let mut index = vec![0u32; planes * out_len];
+    let per = planes_per_item(planes, h * w + out_len);
+    with_slice(&x.data(), |xs| {
+        let items: Vec<_> = xs
+            .chunks(per * h * w)
+            .zip(y.chunks_mut(per * out_len))
+            .zip(index.chunks_mut(per * out_len))
+            .collect();
+        parallel_for_each(items, |((xs, y), index)| {
+            for ((plane, y), index) in xs
+                .chunks_exact(h * w)
+                .zip(y.chunks_exact_mut(out_len))
+                .zip(index.chunks_exact_mut(out_len))
+            {
+                max_of_plane(plane, w, rows, cols, y, index);
             }
-        }
-    }
+        });
+    });
     let mut out_shape = shape[..shape.len() - 2].to_vec();
     out_shape.extend([oh, ow]);
     let y = Tensor::from_vec(y, &out_shape).expect("one value per output");
-    let index = Tensor::from_vec(index, &[planes, oh * ow]).expect("one index per output");
     Var::from_unary_op(
         op,
         y,
@@ -303,24 +310,93 @@ pub(crate) fn max_over_windows<T: Float>(
     )
 }
 
+/// The maximum of every window of one plane (rows of `w` elements) and its position.
+#[inline]
+fn max_of_plane<T: Float>(
+    plane: &[T],
+    w: usize,
+    rows: &[Span],
+    cols: &[Span],
+    y: &mut [T],
+    index: &mut [u32],
+) {
+    let h = plane.len() / w;
+    let mut out = y.iter_mut().zip(index.iter_mut());
+    for r in rows {
+        for c in cols {
+            // PyTorch's CPU kernel: start at −∞ with the window's first position, take a
+            // value when strictly larger or NaN. The size rules keep every window
+            // non-empty; the clamp only keeps the index in range regardless.
+            let mut best = r.start.min(h - 1) * w + c.start.min(w - 1);
+            let mut max = T::neg_infinity();
+            let mut i = r.start;
+            while i < r.end {
+                let row = &plane[i * w..(i + 1) * w];
+                let mut j = c.start;
+                while j < c.end {
+                    let v = row[j];
+                    if v > max || v.is_nan() {
+                        max = v;
+                        best = i * w + j;
+                    }
+                    j += c.step;
+                }
+                i += r.step;
+            }
+            let (y, index) = out.next().expect("one output per window");
+            *y = max;
+            *index = best as u32;
+        }
+    }
+}
+
 /// Scatters the gradient of every output to the position of its window's maximum.
 struct MaxPoolBackward {
-    /// Per plane, the position (row · W + column) each output took its value from.
-    index: Tensor<usize>,
+    /// Per plane (`[planes, outputs]` flattened), the position (row · W + column) each
+    /// output took its value from.
+    index: Vec<u32>,
     /// The input viewed as planes: `[planes, H · W]`.
     flat: [usize; 2],
 }
 
 impl<T: Float> Backward<T> for MaxPoolBackward {
+    /// The `scatter_add` of the recorded backward, plane by plane on the kernel threads:
+    /// each plane's gradient is added in output order, as `scatter_add` does.
     fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
-        let g = g.reshape(self.index.shape());
-        let dx = Tensor::scatter_add(&self.flat, 1, &self.index, &g);
-        vec![Some(dx.reshape(&ctx.input_shape(0)))]
+        let [planes, plane_len] = self.flat;
+        let out_len = self.index.len() / planes.max(1);
+        let index = &self.index;
+        let mut dx = vec![T::zero(); planes * plane_len];
+        let per = planes_per_item(planes, plane_len + out_len);
+        with_slice(&g, |g| {
+            let items: Vec<_> = dx
+                .chunks_mut(per * plane_len)
+                .zip(index.chunks(per * out_len))
+                .zip(g.chunks(per * out_len))
+                .collect();
+            parallel_for_each(items, |((dx, index), g)| {
+                for ((dx, index), g) in dx
+                    .chunks_exact_mut(plane_len)
+                    .zip(index.chunks_exact(out_len))
+                    .zip(g.chunks_exact(out_len))
+                {
+                    for (&i, &g) in index.iter().zip(g) {
+                        dx[i as usize] += g;
+                    }
+                }
+            });
+        });
+        let dx = Tensor::from_vec(dx, &ctx.input_shape(0)).expect("one gradient per input");
+        vec![Some(dx)]
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>, g: &Var<T>) -> Vec<Option<Var<T>>> {
-        let g = g.reshape(self.index.shape());
-        let dx = Var::scatter_add(&self.flat, 1, &self.index, &g);
+        let planes = self.flat[0];
+        let shape = [planes, self.index.len() / planes.max(1)];
+        let index = self.index.iter().map(|&i| i as usize).collect();
+        let index = Tensor::from_vec(index, &shape).expect("one index per output");
+        let g = g.reshape(&shape);
+        let dx = Var::scatter_add(&self.flat, 1, &index, &g);
         vec![Some(dx.reshape(&ctx.input_shape(0)))]
     }
 }
@@ -368,6 +444,32 @@ mod tests {
     fn pool(x: Vec<f64>, shape: &[usize], opts: Pool2dOptions) -> (Vec<f64>, Vec<usize>) {
         let y = Var::new(Tensor::from_vec(x, shape).unwrap()).max_pool2d(opts);
         (y.value().to_vec(), y.shape())
+    }
+
+    #[test]
+    fn a_batch_split_over_threads_pools_as_plane_by_plane() {
+        // [6, 8, 40, 40] is large enough to be split over the kernel threads; every plane
+        // pooled alone (too small to split) must give the same values and gradients.
+        let mut rng = Rng::seed_from_u64(5);
+        let shape = [6, 8, 40, 40];
+        let x = Tensor::<f32>::randn(&shape, &mut rng);
+        for opts in [Pool2dOptions::new(2), Pool2dOptions::new(3).stride(1).padding(1)] {
+            let xv = Var::parameter(x.clone());
+            let y = xv.max_pool2d(opts);
+            let weights = Tensor::<f32>::randn(&y.shape(), &mut rng);
+            y.mul(&Var::new(weights.clone())).sum().backward();
+            let (ys, grad) = (y.value().to_vec(), xv.grad().unwrap().to_vec());
+            let plane = 40 * 40;
+            let out_plane = ys.len() / 48;
+            for p in 0..48 {
+                let xp = Var::parameter(x.reshape(&[48, 40, 40]).narrow(0, p, 1).to_contiguous());
+                let yp = xp.max_pool2d(opts);
+                let wp = weights.reshape(&[48, out_plane]).narrow(0, p, 1);
+                yp.mul(&Var::new(wp.reshape(&yp.shape()))).sum().backward();
+                assert_eq!(yp.value().to_vec(), ys[p * out_plane..][..out_plane], "plane {p}");
+                assert_eq!(xp.grad().unwrap().to_vec(), grad[p * plane..][..plane], "plane {p}");
+            }
+        }
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! gradient-check cases together. The registry below lists them; a test fails when an op
 //! file is not registered or an op has no check case.
 
+use backprop_tensor::{Float, Tensor};
+
 use crate::checks::OpInfo;
 
 macro_rules! ops {
@@ -90,6 +92,14 @@ pub use max_pool2d::{Pool2dOptions, Size2};
 /// Every registered op.
 pub fn registry() -> &'static [OpInfo] {
     REGISTRY
+}
+
+/// Runs `f` on the elements of `t` in row-major order, copying only when `t` is a view.
+pub(crate) fn with_slice<T: Float, R>(t: &Tensor<T>, f: impl FnOnce(&[T]) -> R) -> R {
+    match t.as_slice() {
+        Some(s) => f(s),
+        None => f(t.to_contiguous().as_slice().expect("contiguous")),
+    }
 }
 
 #[cfg(test)]

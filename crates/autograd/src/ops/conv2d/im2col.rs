@@ -12,6 +12,7 @@ use std::ops::Range;
 
 use backprop_tensor::{Float, Tensor};
 
+use crate::ops::with_slice;
 use crate::{Backward, BackwardCtx, Var};
 
 /// The sizes of one convolution, checked by `conv2d` before any kernel runs.
@@ -157,14 +158,6 @@ pub(crate) fn col2im_add<T: Float>(cols: &[T], geo: &Geometry, groups: Range<usi
             *d += s;
         }
     });
-}
-
-/// Runs `f` on the elements of `t` in row-major order, copying only when `t` is a view.
-pub(crate) fn with_slice<T: Float, R>(t: &Tensor<T>, f: impl FnOnce(&[T]) -> R) -> R {
-    match t.as_slice() {
-        Some(s) => f(s),
-        None => f(t.to_contiguous().as_slice().expect("contiguous")),
-    }
 }
 
 impl<T: Float> Var<T> {
