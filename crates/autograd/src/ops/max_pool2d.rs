@@ -166,12 +166,6 @@ pub(crate) struct Span {
     pub(crate) step: usize,
 }
 
-impl Span {
-    fn positions(self) -> impl Iterator<Item = usize> {
-        (self.start..self.end).step_by(self.step)
-    }
-}
-
 /// The number of planes (N·C, or C) and the spatial extents (H, W) of a pooling input.
 #[track_caller]
 pub(crate) fn split_planes(op: &str, shape: &[usize]) -> (usize, usize, usize) {
