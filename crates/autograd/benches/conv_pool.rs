@@ -6,7 +6,7 @@
 
 use std::hint::black_box;
 
-use backprop_autograd::{Conv2dOptions, Pool2dOptions, Var};
+use backprop_autograd::{AvgPool2dOptions, Conv2dOptions, Pool2dOptions, Var};
 use backprop_tensor::{Rng, Tensor};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -48,6 +48,14 @@ fn pool2d(c: &mut Criterion) {
     group.bench_function("max 2x2", |bench| {
         bench.iter(|| {
             let y = x.max_pool2d(Pool2dOptions::new(2)).sum();
+            y.backward();
+            x.zero_grad();
+            black_box(y)
+        })
+    });
+    group.bench_function("avg 2x2", |bench| {
+        bench.iter(|| {
+            let y = x.avg_pool2d(AvgPool2dOptions::new(2)).sum();
             y.backward();
             x.zero_grad();
             black_box(y)

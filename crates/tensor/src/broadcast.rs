@@ -3,6 +3,7 @@
 use ndarray::{ArrayD, Axis, IxDyn};
 
 use crate::shape::same_shape;
+use crate::tensor::array_from_vec;
 use crate::{Float, Tensor};
 
 /// The shape two shapes broadcast to, or `None` when they are incompatible.
@@ -75,6 +76,23 @@ impl<T: Clone> Tensor<T> {
                 shape
             )
         });
+        // Two common cases filled directly rather than through the view's element iterator:
+        // one value everywhere (the gradient of a sum) and new leading axes over a
+        // contiguous tensor (a bias over a batch) as repeated copies.
+        if let Some(slice) = self.data.as_slice() {
+            let total: usize = shape.iter().product();
+            let leading = shape.len() - self.ndim();
+            if let [v] = slice {
+                return Tensor::from_array(ArrayD::from_elem(IxDyn(shape), v.clone()));
+            }
+            if same_shape(&shape[leading..], self.shape()) && !slice.is_empty() {
+                let mut out = Vec::with_capacity(total);
+                while out.len() < total {
+                    out.extend_from_slice(slice);
+                }
+                return Tensor::from_array(array_from_vec(out, shape));
+            }
+        }
         Tensor::from_array(view.to_owned())
     }
 }
@@ -123,5 +141,43 @@ impl<T: Float> Tensor<T> {
             }
         }
         Tensor::from_array(data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcast_to_matches_the_view_on_every_path() {
+        // One value, new leading axes, and the general case (an inner axis of 1), each
+        // against ndarray's broadcast view read element by element.
+        let cases: [(&[usize], &[usize]); 5] = [
+            (&[1], &[3, 4]),
+            (&[], &[2, 3]),
+            (&[4], &[2, 3, 4]),
+            (&[2, 3], &[5, 2, 3]),
+            (&[3, 1], &[2, 3, 4]),
+        ];
+        for (from, to) in cases {
+            let n = from.iter().product::<usize>();
+            let t = Tensor::<f64>::arange(1.0, n as f64 + 1.0, 1.0).reshape(from);
+            let want: Vec<f64> = t
+                .data
+                .broadcast(IxDyn(to))
+                .unwrap()
+                .iter()
+                .copied()
+                .collect();
+            let got = t.broadcast_to(to);
+            assert_eq!(got.shape(), to);
+            assert_eq!(got.to_vec(), want, "{from:?} to {to:?}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "broadcast_to: shape [2] cannot be broadcast to [3]")]
+    fn broadcast_to_names_the_shapes() {
+        let _ = Tensor::<f32>::ones(&[2]).broadcast_to(&[3]);
     }
 }

@@ -14,9 +14,12 @@
 //! positions) and `index_add` (summed into the input), so it is differentiable again.
 //! Saves the window positions and divisors, not the input.
 
-use backprop_tensor::{Float, Rng, Tensor};
+use backprop_tensor::{Float, Rng, Tensor, parallel_for_each};
 
-use super::max_pool2d::{Size2, Span, check_window, pooled_len, split_planes};
+use super::max_pool2d::{
+    Size2, Span, check_window, planes_per_item, pooled_len, split_planes,
+};
+use crate::ops::with_slice;
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
 
@@ -223,17 +226,23 @@ pub(crate) fn mean_over_windows<T: Float>(
         }
     }
     let mut y = vec![T::zero(); planes * oh * ow];
-    {
-        let xs = x.data().to_vec();
-        for (plane, ys) in xs.chunks_exact(h * w).zip(y.chunks_exact_mut(oh * ow)) {
-            for (&o, &p) in outs.iter().zip(&ins) {
-                ys[o] += plane[p];
+    let per = planes_per_item(planes, h * w + outs.len());
+    with_slice(&x.data(), |xs| {
+        let items: Vec<_> = xs
+            .chunks(per * h * w)
+            .zip(y.chunks_mut(per * oh * ow))
+            .collect();
+        parallel_for_each(items, |(xs, y)| {
+            for (plane, ys) in xs.chunks_exact(h * w).zip(y.chunks_exact_mut(oh * ow)) {
+                for (&o, &p) in outs.iter().zip(&ins) {
+                    ys[o] += plane[p];
+                }
+                for (v, &d) in ys.iter_mut().zip(&divisors) {
+                    *v /= d;
+                }
             }
-            for (v, &d) in ys.iter_mut().zip(&divisors) {
-                *v /= d;
-            }
-        }
-    }
+        });
+    });
     let mut out_shape = shape[..shape.len() - 2].to_vec();
     out_shape.extend([oh, ow]);
     let y = Tensor::from_vec(y, &out_shape).expect("one value per output");
@@ -266,15 +275,23 @@ impl<T: Float> Backward<T> for WindowMeanBackward<T> {
     fn backward_fast(&self, ctx: &BackwardCtx<'_, T>, g: Tensor<T>) -> Vec<Option<Tensor<T>>> {
         let [planes, hw] = self.flat_in;
         let ohw = self.flat_out[1];
-        let g = g.to_vec();
-        let divisors = self.divisors.to_vec();
+        let divisors = self.divisors.as_slice().expect("recorded contiguous");
         let mut dx = vec![T::zero(); planes * hw];
-        for (gs, dxs) in g.chunks_exact(ohw).zip(dx.chunks_exact_mut(hw)) {
-            let share: Vec<T> = gs.iter().zip(&divisors).map(|(&g, &d)| g / d).collect();
-            for (&o, &p) in self.outs.iter().zip(&self.ins) {
-                dxs[p] += share[o];
-            }
-        }
+        let per = planes_per_item(planes, hw + self.outs.len());
+        with_slice(&g, |g| {
+            let items: Vec<_> = g.chunks(per * ohw).zip(dx.chunks_mut(per * hw)).collect();
+            parallel_for_each(items, |(g, dx)| {
+                let mut share = vec![T::zero(); ohw];
+                for (gs, dxs) in g.chunks_exact(ohw).zip(dx.chunks_exact_mut(hw)) {
+                    for ((s, &g), &d) in share.iter_mut().zip(gs).zip(divisors) {
+                        *s = g / d;
+                    }
+                    for (&o, &p) in self.outs.iter().zip(&self.ins) {
+                        dxs[p] += share[o];
+                    }
+                }
+            });
+        });
         let dx = Tensor::from_vec(dx, &ctx.input_shape(0)).expect("one value per input");
         vec![Some(dx)]
     }

@@ -305,6 +305,12 @@ pub(crate) fn max_over_windows<T: Float>(
 }
 
 /// The maximum of every window of one plane (rows of `w` elements) and its position.
+///
+/// PyTorch's CPU kernel: start at −∞ with the window's first position, visit the window's
+/// positions row by row, and take a value when strictly larger or NaN. Here a row of
+/// windows is advanced together, one window position at a time across all of them: each
+/// window still sees its positions in the same order, and the windows' independent
+/// comparisons overlap instead of waiting on one another.
 #[inline]
 fn max_of_plane<T: Float>(
     plane: &[T],
@@ -315,31 +321,39 @@ fn max_of_plane<T: Float>(
     index: &mut [u32],
 ) {
     let h = plane.len() / w;
-    let mut out = y.iter_mut().zip(index.iter_mut());
-    for r in rows {
-        for c in cols {
-            // PyTorch's CPU kernel: start at −∞ with the window's first position, take a
-            // value when strictly larger or NaN. The size rules keep every window
-            // non-empty; the clamp only keeps the index in range regardless.
-            let mut best = r.start.min(h - 1) * w + c.start.min(w - 1);
-            let mut max = T::neg_infinity();
-            let mut i = r.start;
-            while i < r.end {
-                let row = &plane[i * w..(i + 1) * w];
-                let mut j = c.start;
-                while j < c.end {
-                    let v = row[j];
-                    if v > max || v.is_nan() {
-                        max = v;
-                        best = i * w + j;
+    let ow = cols.len();
+    // The number of positions of each column window, and the widest.
+    let widths: Vec<usize> = cols.iter().map(|c| (c.end - c.start).div_ceil(c.step)).collect();
+    let widest = widths.iter().copied().max().unwrap_or(0);
+    for ((r, y), index) in rows
+        .iter()
+        .zip(y.chunks_exact_mut(ow))
+        .zip(index.chunks_exact_mut(ow))
+    {
+        // The size rules keep every window non-empty; the clamp only keeps the first
+        // position in range regardless.
+        for ((y, index), c) in y.iter_mut().zip(index.iter_mut()).zip(cols) {
+            *y = T::neg_infinity();
+            *index = (r.start.min(h - 1) * w + c.start.min(w - 1)) as u32;
+        }
+        let mut i = r.start;
+        while i < r.end {
+            let row = &plane[i * w..(i + 1) * w];
+            for b in 0..widest {
+                for (((y, index), c), &width) in
+                    y.iter_mut().zip(index.iter_mut()).zip(cols).zip(&widths)
+                {
+                    if b < width {
+                        let j = c.start + b * c.step;
+                        let v = row[j];
+                        if v > *y || v.is_nan() {
+                            *y = v;
+                            *index = (i * w + j) as u32;
+                        }
                     }
-                    j += c.step;
                 }
-                i += r.step;
             }
-            let (y, index) = out.next().expect("one output per window");
-            *y = max;
-            *index = best as u32;
+            i += r.step;
         }
     }
 }
@@ -443,13 +457,21 @@ mod tests {
     #[test]
     fn a_batch_split_over_threads_pools_as_plane_by_plane() {
         // [6, 8, 40, 40] is large enough to be split over the kernel threads; every plane
-        // pooled alone (too small to split) must give the same values and gradients.
+        // pooled alone (too small to split) must give the same values and gradients, for
+        // max and average pooling (whose forward and backward split the same way).
+        type Pool = Box<dyn Fn(&Var<f32>) -> Var<f32>>;
+        let pools: Vec<Pool> = vec![
+            Box::new(|x| x.max_pool2d(Pool2dOptions::new(2))),
+            Box::new(|x| x.max_pool2d(Pool2dOptions::new(3).stride(1).padding(1))),
+            Box::new(|x| x.avg_pool2d(crate::AvgPool2dOptions::new(3).stride(2).padding(1))),
+            Box::new(|x| x.adaptive_avg_pool2d((5, 7))),
+        ];
         let mut rng = Rng::seed_from_u64(5);
         let shape = [6, 8, 40, 40];
         let x = Tensor::<f32>::randn(&shape, &mut rng);
-        for opts in [Pool2dOptions::new(2), Pool2dOptions::new(3).stride(1).padding(1)] {
+        for (k, pool) in pools.iter().enumerate() {
             let xv = Var::parameter(x.clone());
-            let y = xv.max_pool2d(opts);
+            let y = pool(&xv);
             let weights = Tensor::<f32>::randn(&y.shape(), &mut rng);
             y.mul(&Var::new(weights.clone())).sum().backward();
             let (ys, grad) = (y.value().to_vec(), xv.grad().unwrap().to_vec());
@@ -457,11 +479,11 @@ mod tests {
             let out_plane = ys.len() / 48;
             for p in 0..48 {
                 let xp = Var::parameter(x.reshape(&[48, 40, 40]).narrow(0, p, 1).to_contiguous());
-                let yp = xp.max_pool2d(opts);
+                let yp = pool(&xp);
                 let wp = weights.reshape(&[48, out_plane]).narrow(0, p, 1);
                 yp.mul(&Var::new(wp.reshape(&yp.shape()))).sum().backward();
-                assert_eq!(yp.value().to_vec(), ys[p * out_plane..][..out_plane], "plane {p}");
-                assert_eq!(xp.grad().unwrap().to_vec(), grad[p * plane..][..plane], "plane {p}");
+                assert_eq!(yp.value().to_vec(), ys[p * out_plane..][..out_plane], "{k}: plane {p}");
+                assert_eq!(xp.grad().unwrap().to_vec(), grad[p * plane..][..plane], "{k}: plane {p}");
             }
         }
     }
