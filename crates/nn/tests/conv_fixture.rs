@@ -4,7 +4,14 @@
 //! of `Σ w ⊙ y` with respect to the input, the weight and the bias. The cases cover stride,
 //! padding, dilation and groups alone and together, no bias, a 1×1 and a non-square kernel,
 //! and conv1d. The inputs are float32 values, so the float64 reference serves both tests:
-//! f64 must agree to 1e-12 relative (1e-14 absolute floor), f32 to 1e-5 (1e-6 floor).
+//! f64 must agree to 1e-12 relative (1e-14 absolute floor), f32 to 1e-5 relative.
+//!
+//! Each value is a sum of products, and where they cancel its relative error can exceed
+//! any fixed tolerance in f32 whatever the order of summation (PyTorch's own float32 result
+//! misses the reference by 1.5e-5 on one weight gradient). The file also holds each
+//! value's scale, the same sum of the products' absolute values; a value also passes
+//! within 4 units of roundoff of its scale (4 · 2⁻²⁴ · scale in f32, 4 · 2⁻⁵³ in f64),
+//! the size of a handful of rounding errors of its partial sums.
 
 #![allow(clippy::unwrap_used)] // Tests may unwrap.
 
@@ -102,29 +109,29 @@ fn check<T: Float>(rtol: f64, floor: f64) -> (usize, f64, f64) {
         y.mul(&w).sum().backward();
         let params: BTreeMap<String, Var<T>> = m.named_parameters().into_iter().collect();
         let mut checks = vec![
-            ("output", y.value(), floats(&case["y"])),
-            ("input gradient", x.grad().unwrap(), floats(&case["grad_x"])),
+            ("output", y.value(), "y"),
+            ("input gradient", x.grad().unwrap(), "grad_x"),
             (
                 "weight gradient",
                 params["weight"].grad().unwrap(),
-                floats(&case["grad_weight"]),
+                "grad_weight",
             ),
         ];
         if !case["bias"].is_null() {
-            checks.push((
-                "bias gradient",
-                params["bias"].grad().unwrap(),
-                floats(&case["grad_bias"]),
-            ));
+            checks.push(("bias gradient", params["bias"].grad().unwrap(), "grad_bias"));
         }
-        for (what, got, want) in checks {
+        // A unit of roundoff of T: half its machine epsilon.
+        let unit = T::epsilon().as_f64() / 2.0;
+        for (what, got, key) in checks {
             let got = got.to_vec();
+            let want = floats(&case[key]);
+            let scale = floats(&case[format!("{key}_scale").as_str()]);
             assert_eq!(got.len(), want.len(), "{name} {what}: length");
             for (i, (g, w)) in got.iter().zip(&want).enumerate() {
                 let (g, w) = (g.as_f64(), *w);
                 let err = (g - w).abs();
                 assert!(
-                    err <= rtol * w.abs() || err <= floor,
+                    err <= rtol * w.abs() || err <= floor || err <= 4.0 * unit * scale[i],
                     "{name} {what}[{i}]: {g} vs PyTorch's {w} (relative {:.2e})",
                     err / w.abs()
                 );
@@ -145,7 +152,7 @@ fn conv_layers_match_pytorch_in_f64() {
 
 #[test]
 fn conv_layers_match_pytorch_in_f32() {
-    let (n, worst_abs, worst) = check::<f32>(1e-5, 1e-6);
+    let (n, worst_abs, worst) = check::<f32>(1e-5, 0.0);
     assert_eq!(n, 13);
     eprintln!("f32: largest error {worst_abs:.2e} absolute, {worst:.2e} relative");
 }

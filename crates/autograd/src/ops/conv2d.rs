@@ -18,7 +18,7 @@
 //!
 //! conv1d is conv2d on `[N, C, 1, L]` (a reshape on each side), so it has no rule of its own.
 
-use backprop_tensor::{Float, Rng, Tensor};
+use backprop_tensor::{Float, Rng, Tensor, parallel_chunk_len, parallel_for_each};
 
 use crate::checks::{GradCase, SecondOrder, inputs};
 use crate::{Backward, BackwardCtx, Var};
@@ -29,7 +29,7 @@ mod options;
 mod tests;
 
 use crate::ops::with_slice;
-use im2col::{Geometry, col2im_add, im2col, im2col_groups};
+use im2col::{Geometry, col2im_add, im2col_part};
 pub use options::{Conv1dOptions, Conv2dOptions};
 
 pub(crate) const SECOND_ORDER: SecondOrder = SecondOrder::Supported;
@@ -182,43 +182,81 @@ fn geometry(sx: &[usize], sw: &[usize], opts: Conv2dOptions) -> Geometry {
     }
 }
 
-/// y = W·im2col(x) (+ b), moved from the product's `[G, C_out/G, N·L]` to `[N, C_out, L]`.
+/// Each group's `[C_out/G, K]` block of the weight, as its own matrix.
+fn group_weights<T: Float>(w: &Tensor<T>, geo: &Geometry) -> Vec<Tensor<T>> {
+    let (cog, k) = (geo.cog(), geo.k());
+    with_slice(w, |w| {
+        w.chunks_exact((cog * k).max(1))
+            .take(geo.groups)
+            .map(|w_g| Tensor::from_vec(w_g.to_vec(), &[cog, k]).expect("C_out/G·K elements"))
+            .collect()
+    })
+}
+
+/// Runs `f(n, x_n, out_n)` for every sample n, with x_n its `per_in` input elements and
+/// out_n its `per_out` output elements, each sample one work item of the kernel threads
+/// (see [`for_each_item`]). A product inside an item runs on that item's thread; the
+/// products' arithmetic does not depend on the thread count either way.
+fn for_each_sample<T: Float>(
+    x: &[T],
+    per_in: usize,
+    out: &mut [T],
+    per_out: usize,
+    macs: usize,
+    f: impl Fn(usize, &[T], &mut [T]) + Sync + Send,
+) {
+    let items: Vec<_> = x
+        .chunks(per_in.max(1))
+        .zip(out.chunks_mut(per_out.max(1)))
+        .enumerate()
+        .collect();
+    for_each_item(macs, items, |(n, (x_n, out_n))| f(n, x_n, out_n));
+}
+
+/// Runs `f` on every item, on the kernel threads when the convolution's `macs` multiply-adds
+/// are enough to pay for them, else in order here (where each product may still use the
+/// threads itself).
+fn for_each_item<I: Send>(macs: usize, items: Vec<I>, f: impl Fn(I) + Sync + Send) {
+    if parallel_chunk_len(macs).is_some() {
+        parallel_for_each(items, f);
+    } else {
+        items.into_iter().for_each(f);
+    }
+}
+
+/// y = W·im2col(x) (+ b), sample by sample: for sample n and group g, the `[C_out/G, L]`
+/// block of y[n] is W_g·cols_{g,n}, which is already y's layout. A sample's column matrix
+/// (K × L) stays in cache between its construction and its product.
 fn forward<T: Float>(
     x: &Tensor<T>,
     w: &Tensor<T>,
     b: Option<&Tensor<T>>,
     geo: &Geometry,
 ) -> Tensor<T> {
-    let cols = with_slice(x, |x| im2col(x, geo));
-    let p = w.reshape(&[geo.groups, geo.cog(), geo.k()]).matmul(&cols);
-    let p = p.as_slice().expect("a fresh product is contiguous");
+    let (cog, k, l) = (geo.cog(), geo.k(), geo.l());
+    let w_groups = group_weights(w, geo);
     let b = b.map(|b| b.to_vec());
-    let (n, l) = (geo.n, geo.l());
-    let mut y = vec![T::zero(); n * geo.c_out * l];
-    // An empty batch gives an empty product; the chunk length is kept nonzero for it.
-    for (o, p_o) in p.chunks_exact((n * l).max(1)).enumerate() {
-        let bias = b.as_ref().map_or(T::zero(), |b| b[o]);
-        for (i, p_on) in p_o.chunks_exact(l).enumerate() {
-            let y_on = &mut y[(i * geo.c_out + o) * l..][..l];
-            for (y, &p) in y_on.iter_mut().zip(p_on) {
-                *y = p + bias;
+    let mut y = vec![T::zero(); geo.n * geo.c_out * l];
+    with_slice(x, |x| {
+        let per_in = geo.c_in * geo.h * geo.w;
+        let macs = geo.n * geo.c_out * k * l;
+        for_each_sample(x, per_in, &mut y, geo.c_out * l, macs, |_, x_n, y_n| {
+            for (g, w_g) in w_groups.iter().enumerate() {
+                let cols = im2col_part(x_n, geo, g..g + 1, 0..1);
+                let cols = Tensor::from_vec(cols, &[k, l]).expect("K·L elements");
+                let p = w_g.matmul(&cols);
+                let p = p.as_slice().expect("a fresh product is contiguous");
+                let y_g = y_n[g * cog * l..].chunks_exact_mut(l.max(1));
+                for (o, (y_o, p_o)) in y_g.zip(p.chunks_exact(l.max(1))).enumerate() {
+                    let bias = b.as_ref().map_or(T::zero(), |b| b[g * cog + o]);
+                    for (y, &p) in y_o.iter_mut().zip(p_o) {
+                        *y = p + bias;
+                    }
+                }
             }
-        }
-    }
-    Tensor::from_vec(y, &[n, geo.c_out, geo.h_out, geo.w_out]).expect("N·C_out·L elements")
-}
-
-/// Group `g`'s share of the output gradient `[N, C_out, H_out, W_out]`, in the product's
-/// layout `[C_out/G, N·L]`.
-fn group_gradient<T: Float>(dy: &[T], geo: &Geometry, g: usize) -> Tensor<T> {
-    let (n, l, cog) = (geo.n, geo.l(), geo.cog());
-    let mut dp = vec![T::zero(); cog * n * l];
-    for (o, dp_o) in dp.chunks_exact_mut((n * l).max(1)).enumerate() {
-        for (i, dp_on) in dp_o.chunks_exact_mut(l).enumerate() {
-            dp_on.copy_from_slice(&dy[(i * geo.c_out + g * cog + o) * l..][..l]);
-        }
-    }
-    Tensor::from_vec(dp, &[cog, n * l]).expect("C_out/G·N·L elements")
+        });
+    });
+    Tensor::from_vec(y, &[geo.n, geo.c_out, geo.h_out, geo.w_out]).expect("N·C_out·L elements")
 }
 
 struct Conv2dBackward(Geometry);
@@ -251,8 +289,11 @@ impl<T: Float> Backward<T> for Conv2dBackward {
         grads
     }
 
-    /// The same products group by group on 2-D tensors: `matmul_t` and `t_matmul` read
-    /// the transposed operand in place, where the batched product would copy it.
+    /// The same products sample by sample and group by group on 2-D tensors, each sample
+    /// one work item of the kernel threads: dx[n] = col2im(W_gᵀ·dP_{g,n}), and dW as the sum
+    /// over samples, in sample order, of (cols_{g,n}·dP_{g,n}ᵀ)ᵀ. dP_{g,n} is a block of
+    /// dy[n] as it lies; the product is taken as cols·dPᵀ (then transposed, C_out/G × K),
+    /// which the matrix kernel runs 2-3 times faster than dP·colsᵀ at these shapes.
     fn backward_fast_into(
         &self,
         ctx: &BackwardCtx<'_, T>,
@@ -260,39 +301,73 @@ impl<T: Float> Backward<T> for Conv2dBackward {
         out: &mut Vec<Option<Tensor<T>>>,
     ) {
         let geo = &self.0;
-        let (cog, k, nl) = (geo.cog(), geo.k(), geo.n * geo.l());
-        let mut dx = ctx
-            .needs_grad(0)
-            .then(|| vec![T::zero(); geo.input_shape().iter().product()]);
-        let mut dw = ctx
-            .needs_grad(1)
-            .then(|| Vec::with_capacity(geo.c_out * k));
-        if dx.is_some() || dw.is_some() {
-            let w = ctx.input(1).data().to_vec();
+        let (cog, k, l) = (geo.cog(), geo.k(), geo.l());
+        let (need_dx, need_dw) = (ctx.needs_grad(0), ctx.needs_grad(1));
+        let per_in = geo.c_in * geo.h * geo.w;
+        let mut dx = vec![T::zero(); if need_dx { geo.n * per_in } else { 0 }];
+        // Per sample, its share of dW in dW's layout [C_out, K].
+        let mut dw_parts = vec![T::zero(); if need_dw { geo.n * geo.c_out * k } else { 0 }];
+        if need_dx || need_dw {
+            let w_groups = group_weights(&ctx.input(1).data(), geo);
             let x = ctx.input(0).data();
             with_slice(&g, |dy| {
-                for grp in 0..geo.groups {
-                    let dp = group_gradient(dy, geo, grp);
-                    if let Some(dx) = &mut dx {
-                        let w_g = w[grp * cog * k..(grp + 1) * cog * k].to_vec();
-                        let w_g = Tensor::from_vec(w_g, &[cog, k]).expect("C_out/G·K elements");
-                        let dcols = w_g.t_matmul(&dp);
-                        with_slice(&dcols, |c| col2im_add(c, geo, grp..grp + 1, dx));
-                    }
-                    if let Some(dw) = &mut dw {
-                        let cols = with_slice(&x, |x| im2col_groups(x, geo, grp..grp + 1));
-                        let cols = Tensor::from_vec(cols, &[k, nl]).expect("K·N·L elements");
-                        dw.extend(dp.matmul_t(&cols).to_vec());
-                    }
-                }
+                with_slice(&x, |x| {
+                    let items: Vec<_> = (0..geo.n)
+                        .zip(pieces(&mut dx, per_in, geo.n))
+                        .zip(pieces(&mut dw_parts, geo.c_out * k, geo.n))
+                        .collect();
+                    let macs = geo.n * geo.c_out * k * l;
+                    for_each_item(macs, items, |((n, dx_n), dw_n)| {
+                        let x_n = &x[n * per_in..(n + 1) * per_in];
+                        let dy_n = &dy[n * geo.c_out * l..(n + 1) * geo.c_out * l];
+                        for (grp, w_g) in w_groups.iter().enumerate() {
+                            let dp = dy_n[grp * cog * l..(grp + 1) * cog * l].to_vec();
+                            let dp = Tensor::from_vec(dp, &[cog, l]).expect("C_out/G·L elements");
+                            if need_dx {
+                                let dcols = w_g.t_matmul(&dp);
+                                with_slice(&dcols, |c| col2im_add(c, geo, grp..grp + 1, 0..1, dx_n));
+                            }
+                            if need_dw {
+                                let cols = im2col_part(x_n, geo, grp..grp + 1, 0..1);
+                                let cols = Tensor::from_vec(cols, &[k, l]).expect("K·L elements");
+                                let part = cols.matmul_t(&dp);
+                                let part = part.as_slice().expect("a fresh product is contiguous");
+                                let dw_g = &mut dw_n[grp * cog * k..(grp + 1) * cog * k];
+                                for (kk, row) in part.chunks_exact(cog.max(1)).enumerate() {
+                                    for (o, &v) in row.iter().enumerate() {
+                                        dw_g[o * k + kk] = v;
+                                    }
+                                }
+                            }
+                        }
+                    });
+                });
             });
         }
         let shape = |i: usize| ctx.input_shape(i);
-        out.push(dx.map(|dx| Tensor::from_vec(dx, &shape(0)).expect("N·C_in·H·W elements")));
-        out.push(dw.map(|dw| Tensor::from_vec(dw, &shape(1)).expect("the weight's elements")));
+        out.push(need_dx.then(|| Tensor::from_vec(dx, &shape(0)).expect("N·C_in·H·W elements")));
+        out.push(need_dw.then(|| {
+            let len = geo.c_out * k;
+            let mut dw = vec![T::zero(); len];
+            for part in dw_parts.chunks_exact(len.max(1)) {
+                for (d, &p) in dw.iter_mut().zip(part) {
+                    *d += p;
+                }
+            }
+            Tensor::from_vec(dw, &shape(1)).expect("the weight's elements")
+        }));
         if ctx.inputs().len() == 3 {
             out.push(ctx.needs_grad(2).then(|| g.sum(&[0, 2, 3], false)));
         }
+    }
+}
+
+/// `buf` cut into `n` pieces of `len` (or `n` empty pieces when `buf` is empty).
+fn pieces<T>(buf: &mut [T], len: usize, n: usize) -> Vec<&mut [T]> {
+    if buf.is_empty() {
+        (0..n).map(|_| <&mut [T]>::default()).collect()
+    } else {
+        buf.chunks_mut(len.max(1)).collect()
     }
 }
 

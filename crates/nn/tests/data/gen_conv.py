@@ -1,6 +1,6 @@
 """Generates conv.json: PyTorch (float64) outputs of nn.Conv2d and nn.Conv1d with given
 weights, and the gradients of sum(w * y) with respect to the input, the weight and the bias,
-for the Rust test tests/conv_fixture.rs. Every input is rounded to float32 first, so the
+for the Rust test tests/conv_fixture.rs, and the scale (sum of absolute terms) of each. Every input is rounded to float32 first, so the
 float64 reference is also the exact-input reference of the float32 test.
 
 Run: python gen_conv.py > conv.json
@@ -51,6 +51,15 @@ for name, kind, xshape, cout, k, s, p, d, g, bias in CASES:
     y = m(x)
     w = randn(*y.shape)
     (w * y).sum().backward()
+    # The scale of every sum: the same values and gradients computed from the absolute
+    # values of x, the weight, the bias and w (Σ|terms| of each output and gradient). The
+    # Rust f32 check allows a rounding error of a few float32 units of it.
+    xa = x.detach().abs().requires_grad_(True)
+    wa = m.weight.detach().abs().requires_grad_(True)
+    ba = m.bias.detach().abs().requires_grad_(True) if bias else None
+    conv = torch.nn.functional.conv2d if kind == 2 else torch.nn.functional.conv1d
+    ya = conv(xa, wa, ba, stride=s, padding=p, dilation=d, groups=g)
+    (w.abs() * ya).sum().backward()
     case = {
         "name": name,
         "kind": kind,
@@ -72,6 +81,10 @@ for name, kind, xshape, cout, k, s, p, d, g, bias in CASES:
         "grad_x": x.grad.flatten().tolist(),
         "grad_weight": m.weight.grad.flatten().tolist(),
         "grad_bias": m.bias.grad.tolist() if bias else None,
+        "y_scale": ya.detach().flatten().tolist(),
+        "grad_x_scale": xa.grad.flatten().tolist(),
+        "grad_weight_scale": wa.grad.flatten().tolist(),
+        "grad_bias_scale": ba.grad.tolist() if bias else None,
     }
     out.append(case)
 print(json.dumps({"torch": torch.__version__, "cases": out}))

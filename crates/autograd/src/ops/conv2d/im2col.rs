@@ -67,13 +67,17 @@ impl Geometry {
     /// Calls `f(col, x_row, lo, hi, start)` for every stretch of a column-matrix row that
     /// reads the input: entries `col + lo .. col + hi` of the flat column matrix take input
     /// elements `x_row + start`, `x_row + start + sw`, … Entries not visited read padding.
-    /// Only the rows of `groups` are visited, numbered from the first of them.
+    /// Only the rows of `groups` and the columns of `samples` are visited: the column
+    /// matrix is `[groups.len()·K, samples.len()·L]` and the input `samples.len()` samples,
+    /// both numbered from the first group and sample.
     #[inline(always)]
     fn for_each_run(
         &self,
         groups: Range<usize>,
+        samples: Range<usize>,
         mut f: impl FnMut(usize, usize, usize, usize, usize),
     ) {
+        let ns = samples.len();
         let (k, l, cig) = (self.k(), self.l(), self.cig());
         let (sh, sw) = self.stride;
         let (ph, pw) = self.padding;
@@ -92,10 +96,10 @@ impl Geometry {
                             continue;
                         };
                         let row = (g - first) * k + (c * self.kh + i) * self.kw + j;
-                        for n in 0..self.n {
+                        for n in 0..ns {
                             let plane = (n * self.c_in + g * cig + c) * self.h;
                             for (oh, ih) in (oh_lo..oh_hi).zip((ih_lo..).step_by(sh)) {
-                                let col = (row * self.n + n) * l + oh * self.w_out;
+                                let col = (row * ns + n) * l + oh * self.w_out;
                                 f(col, (plane + ih) * self.w, lo, hi, start);
                             }
                         }
@@ -123,15 +127,21 @@ fn valid(
 
 /// The column matrix of a contiguous input `x` (see the module header), `[G, K, N·L]`.
 pub(crate) fn im2col<T: Float>(x: &[T], geo: &Geometry) -> Tensor<T> {
-    let cols = im2col_groups(x, geo, 0..geo.groups);
+    let cols = im2col_part(x, geo, 0..geo.groups, 0..geo.n);
     Tensor::from_vec(cols, &geo.cols_shape()).expect("the column matrix has G·K·N·L elements")
 }
 
-/// The rows of the column matrix that belong to `groups`, `[groups.len()·K, N·L]` flattened.
-pub(crate) fn im2col_groups<T: Float>(x: &[T], geo: &Geometry, groups: Range<usize>) -> Vec<T> {
-    let mut cols = vec![T::zero(); groups.len() * geo.k() * geo.n * geo.l()];
+/// The rows of the column matrix that belong to `groups` and its columns that belong to
+/// `samples`, `[groups.len()·K, samples.len()·L]` flattened; `x` holds just those samples.
+pub(crate) fn im2col_part<T: Float>(
+    x: &[T],
+    geo: &Geometry,
+    groups: Range<usize>,
+    samples: Range<usize>,
+) -> Vec<T> {
+    let mut cols = vec![T::zero(); groups.len() * geo.k() * samples.len() * geo.l()];
     let sw = geo.stride.1;
-    geo.for_each_run(groups, |col, x_row, lo, hi, start| {
+    geo.for_each_run(groups, samples, |col, x_row, lo, hi, start| {
         let src = x[x_row + start..].iter().step_by(sw);
         for (d, &s) in cols[col + lo..col + hi].iter_mut().zip(src) {
             *d = s;
@@ -145,14 +155,21 @@ pub(crate) fn im2col_groups<T: Float>(x: &[T], geo: &Geometry, groups: Range<usi
 pub(crate) fn col2im<T: Float>(cols: &[T], geo: &Geometry) -> Tensor<T> {
     let shape = geo.input_shape();
     let mut x = vec![T::zero(); shape.iter().product()];
-    col2im_add(cols, geo, 0..geo.groups, &mut x);
+    col2im_add(cols, geo, 0..geo.groups, 0..geo.n, &mut x);
     Tensor::from_vec(x, &shape).expect("the input has N·C·H·W elements")
 }
 
-/// [`col2im`] of the rows of `groups` (`cols` is `[groups.len()·K, N·L]`), added into `x`.
-pub(crate) fn col2im_add<T: Float>(cols: &[T], geo: &Geometry, groups: Range<usize>, x: &mut [T]) {
+/// [`col2im`] of the part of the column matrix [`im2col_part`] reads (`cols` is
+/// `[groups.len()·K, samples.len()·L]`), added into `x`, which holds just those samples.
+pub(crate) fn col2im_add<T: Float>(
+    cols: &[T],
+    geo: &Geometry,
+    groups: Range<usize>,
+    samples: Range<usize>,
+    x: &mut [T],
+) {
     let sw = geo.stride.1;
-    geo.for_each_run(groups, |col, x_row, lo, hi, start| {
+    geo.for_each_run(groups, samples, |col, x_row, lo, hi, start| {
         let dst = x[x_row + start..].iter_mut().step_by(sw);
         for (d, &s) in dst.zip(&cols[col + lo..col + hi]) {
             *d += s;

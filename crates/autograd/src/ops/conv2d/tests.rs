@@ -133,3 +133,37 @@ fn conv1d_wrong_ndim_panics() {
     let x = Var::<f32>::new(Tensor::zeros(&[2, 3]));
     let _ = x.conv1d(&Var::new(Tensor::zeros(&[1, 3, 2])), None, Conv1dOptions::default());
 }
+
+#[test]
+fn a_batch_split_over_threads_matches_sample_by_sample() {
+    // A batch large enough to be split over the kernel threads (5 · 6 · 18 · 256 multiply-
+    // adds), with groups and padding:
+    // every sample convolved alone gives the same output and input gradient, and the weight
+    // gradient is the per-sample ones summed in sample order, exactly.
+    let mut rng = Rng::seed_from_u64(11);
+    let (n, c_in, c_out) = (5, 4, 6);
+    let x = Tensor::<f32>::randn(&[n, c_in, 16, 16], &mut rng);
+    let w = Var::parameter(Tensor::<f32>::randn(&[c_out, c_in / 2, 3, 3], &mut rng));
+    let b = Var::parameter(Tensor::<f32>::randn(&[c_out], &mut rng));
+    let opts = Conv2dOptions::default().padding(1).groups(2);
+    let xv = Var::parameter(x.clone());
+    let y = xv.conv2d(&w, Some(&b), opts);
+    let up = Tensor::<f32>::randn(&y.shape(), &mut rng);
+    y.mul(&Var::new(up.clone())).sum().backward();
+    let (ys, dx, dw) = (y.value().to_vec(), xv.grad().unwrap().to_vec(), w.grad().unwrap());
+    let mut dw_sum = vec![0f32; dw.numel()];
+    let (per_x, per_y) = (x.numel() / n, ys.len() / n);
+    for s in 0..n {
+        w.zero_grad();
+        let xs = Var::parameter(x.narrow(0, s, 1).to_contiguous());
+        let ysv = xs.conv2d(&w, Some(&b), opts);
+        let ups = up.narrow(0, s, 1).to_contiguous();
+        ysv.mul(&Var::new(ups)).sum().backward();
+        assert_eq!(ysv.value().to_vec(), ys[s * per_y..][..per_y], "sample {s}: output");
+        assert_eq!(xs.grad().unwrap().to_vec(), dx[s * per_x..][..per_x], "sample {s}: dx");
+        for (d, g) in dw_sum.iter_mut().zip(w.grad().unwrap().to_vec()) {
+            *d += g;
+        }
+    }
+    assert_eq!(dw.to_vec(), dw_sum);
+}
