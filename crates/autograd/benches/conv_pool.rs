@@ -64,5 +64,66 @@ fn pool2d(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, conv2d, pool2d);
+fn gemms(c: &mut Criterion) {
+    let mut rng = Rng::seed_from_u64(1);
+    let mut group = c.benchmark_group("gemm");
+    let w = Tensor::<f32>::randn(&[32, 144], &mut rng);
+    let cols = Tensor::<f32>::randn(&[144, 16384], &mut rng);
+    let dp = Tensor::<f32>::randn(&[32, 16384], &mut rng);
+    let cols1 = Tensor::<f32>::randn(&[144, 1024], &mut rng);
+    let dp1 = Tensor::<f32>::randn(&[32, 1024], &mut rng);
+    group.bench_function("fwd W cols", |b| b.iter(|| black_box(w.matmul(&cols))));
+    group.bench_function("dx Wt dp", |b| b.iter(|| black_box(w.t_matmul(&dp))));
+    group.bench_function("dw dp colst", |b| b.iter(|| black_box(dp.matmul_t(&cols))));
+    group.bench_function("16x fwd W cols1", |b| {
+        b.iter(|| {
+            for _ in 0..16 {
+                black_box(w.matmul(&cols1));
+            }
+        })
+    });
+    group.bench_function("16x dx Wt dp1", |b| {
+        b.iter(|| {
+            for _ in 0..16 {
+                black_box(w.t_matmul(&dp1));
+            }
+        })
+    });
+    group.bench_function("16x dw dp1 cols1t", |b| {
+        b.iter(|| {
+            for _ in 0..16 {
+                black_box(dp1.matmul_t(&cols1));
+            }
+        })
+    });
+    let wt = w.t().to_contiguous();
+    let colst = cols.t().to_contiguous();
+    group.bench_function("fwd alt colsT Wt", |b| {
+        b.iter(|| black_box(cols.t_matmul(&wt)))
+    });
+    group.bench_function("fwd alt2 colst_contig Wt", |b| {
+        b.iter(|| black_box(colst.matmul(&wt)))
+    });
+    group.bench_function("dw alt cols dpT", |b| {
+        b.iter(|| black_box(cols.matmul_t(&dp)))
+    });
+    group.bench_function("16x dw alt cols1 dp1T", |b| {
+        b.iter(|| {
+            for _ in 0..16 {
+                black_box(cols1.matmul_t(&dp1));
+            }
+        })
+    });
+    let dpt = dp.t().to_contiguous();
+    group.bench_function("row dx dpT W", |b| b.iter(|| black_box(dpt.matmul(&w))));
+    group.bench_function("row dw dpT^T colsT", |b| {
+        b.iter(|| black_box(dpt.t_matmul(&colst)))
+    });
+    group.bench_function("row dw colsT^T dpT", |b| {
+        b.iter(|| black_box(colst.t_matmul(&dpt)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, conv2d, pool2d, gemms);
 criterion_main!(benches);

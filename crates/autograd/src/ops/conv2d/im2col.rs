@@ -142,9 +142,13 @@ pub(crate) fn im2col_part<T: Float>(
     let mut cols = vec![T::zero(); groups.len() * geo.k() * samples.len() * geo.l()];
     let sw = geo.stride.1;
     geo.for_each_run(groups, samples, |col, x_row, lo, hi, start| {
-        let src = x[x_row + start..].iter().step_by(sw);
-        for (d, &s) in cols[col + lo..col + hi].iter_mut().zip(src) {
-            *d = s;
+        let dst = &mut cols[col + lo..col + hi];
+        if sw == 1 {
+            dst.copy_from_slice(&x[x_row + start..][..hi - lo]);
+        } else {
+            for (d, &s) in dst.iter_mut().zip(x[x_row + start..].iter().step_by(sw)) {
+                *d = s;
+            }
         }
     });
     cols
@@ -170,9 +174,15 @@ pub(crate) fn col2im_add<T: Float>(
 ) {
     let sw = geo.stride.1;
     geo.for_each_run(groups, samples, |col, x_row, lo, hi, start| {
-        let dst = x[x_row + start..].iter_mut().step_by(sw);
-        for (d, &s) in dst.zip(&cols[col + lo..col + hi]) {
-            *d += s;
+        let src = &cols[col + lo..col + hi];
+        if sw == 1 {
+            for (d, &s) in x[x_row + start..][..hi - lo].iter_mut().zip(src) {
+                *d += s;
+            }
+        } else {
+            for (d, &s) in x[x_row + start..].iter_mut().step_by(sw).zip(src) {
+                *d += s;
+            }
         }
     });
 }
