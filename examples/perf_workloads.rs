@@ -1,5 +1,7 @@
 //! Times the performance workloads W1–W4 (see `docs/performance.md`) and prints one JSON
-//! object per line: `{"workload": "w2", "median_s": ..., "runs": ...}`. With `--memory`, also
+//! object per line: `{"workload": "w2", "median_s": ..., "runs": ...}`. `--only` also takes
+//! the convolution and pooling workloads `conv3x3`, `conv5x5`, `maxpool` and `avgpool` (one
+//! forward + backward each, the shapes of `crates/autograd/benches/conv_pool.rs`). With `--memory`, also
 //! trains W2 for 1,000 steps and reports the resident set size after 10 and after 1,000
 //! steps. `benches/reference/pytorch_reference.py` runs this and PyTorch side by side.
 //!
@@ -12,7 +14,52 @@ use std::time::{Duration, Instant};
 #[path = "../benches/support/workloads.rs"]
 mod workloads;
 
+use backprop::autograd::{AvgPool2dOptions, Conv2dOptions, Pool2dOptions, Var};
+use backprop::tensor::{Rng, Tensor};
 use workloads::{W1, W2, W3, W4};
+
+/// The convolution and pooling workloads, by name.
+const CONV_POOL: [&str; 4] = ["conv3x3", "conv5x5", "maxpool", "avgpool"];
+
+/// One forward + backward of the convolution or pooling workload `name` (summed output):
+/// conv 3×3 with padding 1, [16, 16, 32, 32] to 32 channels; conv 5×5, [64, 1, 28, 28] to
+/// 8 channels; 2×2 max and average pooling of [16, 32, 32, 32].
+fn conv_pool(name: &str) -> Box<dyn FnMut()> {
+    let mut rng = Rng::seed_from_u64(0);
+    let mut conv = |shape: [usize; 4], c_out: usize, k: usize, pad: usize| -> Box<dyn FnMut()> {
+        let x = Var::parameter(Tensor::<f32>::randn(&shape, &mut rng));
+        let w = Var::parameter(Tensor::<f32>::randn(&[c_out, shape[1], k, k], &mut rng));
+        let b = Var::parameter(Tensor::<f32>::randn(&[c_out], &mut rng));
+        let opts = Conv2dOptions::default().padding(pad);
+        Box::new(move || {
+            let y = x.conv2d(&w, Some(&b), opts).sum();
+            y.backward();
+            for p in [&x, &w, &b] {
+                p.zero_grad();
+            }
+            black_box(y);
+        })
+    };
+    match name {
+        "conv3x3" => conv([16, 16, 32, 32], 32, 3, 1),
+        "conv5x5" => conv([64, 1, 28, 28], 8, 5, 0),
+        _ => {
+            let x = Var::parameter(Tensor::<f32>::randn(&[16, 32, 32, 32], &mut rng));
+            let max = name == "maxpool";
+            Box::new(move || {
+                let y = if max {
+                    x.max_pool2d(Pool2dOptions::new(2))
+                } else {
+                    x.avg_pool2d(AvgPool2dOptions::new(2))
+                };
+                let y = y.sum();
+                y.backward();
+                x.zero_grad();
+                black_box(y);
+            })
+        }
+    }
+}
 
 /// The median time of one call of `f`, over runs of `batch` calls repeated for about
 /// `budget` after a warm-up.
@@ -71,6 +118,10 @@ fn count_only(only: &[&str], n: usize) {
     if only.contains(&"w4") {
         let w4 = W4::new();
         (0..n).for_each(|_| w4.run());
+    }
+    for name in CONV_POOL.into_iter().filter(|c| only.contains(c)) {
+        let mut run = conv_pool(name);
+        (0..n).for_each(|_| run());
     }
 }
 
@@ -146,6 +197,9 @@ fn main() {
     if only.contains(&"w4") {
         let w4 = W4::new();
         report("w4", median(budget, 10_000, || w4.run()));
+    }
+    for name in CONV_POOL.into_iter().filter(|c| only.contains(c)) {
+        report(name, median(budget, 1, conv_pool(name)));
     }
 
     if args.iter().any(|a| a == "--memory") {

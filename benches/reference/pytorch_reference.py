@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """W1-W4 of docs/performance.md in PyTorch and in backprop, in one invocation.
 
+`--only` also takes the convolution and pooling workloads conv3x3, conv5x5, maxpool and
+avgpool (one forward + backward each; `--only conv3x3,conv5x5,maxpool,avgpool`).
+
 Runs each workload in PyTorch (CPU, float32, `--threads` threads), then runs
 `cargo run --release --example perf_workloads` (the same workloads written with backprop's
 autograd ops, same thread count) and prints one table with the ratio backprop / PyTorch per
@@ -111,6 +114,34 @@ def w4(budget):
     return median_time(run, budget, batch=1000)
 
 
+def conv(shape, c_out, k, pad):
+    def make(budget):
+        x = torch.randn(*shape, requires_grad=True)
+        w = torch.randn(c_out, shape[1], k, k, requires_grad=True)
+        b = torch.randn(c_out, requires_grad=True)
+
+        def run():
+            y = torch.nn.functional.conv2d(x, w, b, padding=pad).sum()
+            y.backward()
+            x.grad = w.grad = b.grad = None
+
+        return median_time(run, budget)
+    return make
+
+
+def pool(f):
+    def make(budget):
+        x = torch.randn(16, 32, 32, 32, requires_grad=True)
+
+        def run():
+            y = f(x, 2).sum()
+            y.backward()
+            x.grad = None
+
+        return median_time(run, budget)
+    return make
+
+
 def ours(threads, memory, budget, only):
     cmd = ["cargo", "run", "--release", "--quiet", "--example", "perf_workloads", "--",
            "--threads", str(threads), "--seconds", str(budget), "--only", ",".join(only)]
@@ -137,13 +168,17 @@ def main():
                    help="alternate PyTorch and backprop this many times; report medians")
     p.add_argument("--only", default="w1,w2,w3,w4", help="comma-separated workloads")
     args = p.parse_args()
-    names = [n for n in ("w1", "w2", "w3", "w4") if n in args.only.split(",")]
+    known = ("w1", "w2", "w3", "w4", "conv3x3", "conv5x5", "maxpool", "avgpool")
+    names = [n for n in known if n in args.only.split(",")]
     if not names:
-        sys.exit("error: --only names none of w1,w2,w3,w4")
+        sys.exit(f"error: --only names none of {','.join(known)}")
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads, float32", file=sys.stderr)
 
-    fns = {"w1": w1, "w2": w2, "w3": w3, "w4": w4}
+    fns = {"w1": w1, "w2": w2, "w3": w3, "w4": w4,
+           "conv3x3": conv((16, 16, 32, 32), 32, 3, 1), "conv5x5": conv((64, 1, 28, 28), 8, 5, 0),
+           "maxpool": pool(torch.nn.functional.max_pool2d),
+           "avgpool": pool(torch.nn.functional.avg_pool2d)}
     rounds_torch, rounds_mine = [], []
     memory = None
     for r in range(max(args.rounds, 1)):
@@ -164,6 +199,10 @@ def main():
         "w2": "MLP 784-512-512-10, batch 256, one Adam step",
         "w3": "sgemm 1024³",
         "w4": "1-element add + backward",
+        "conv3x3": "conv 3x3 [16,16,32,32] to 32, fwd+bwd",
+        "conv5x5": "conv 5x5 [64,1,28,28] to 8, fwd+bwd",
+        "maxpool": "max pool 2x2 [16,32,32,32], fwd+bwd",
+        "avgpool": "avg pool 2x2 [16,32,32,32], fwd+bwd",
     }
     if args.rounds > 1:
         print(f"medians over {args.rounds} rounds")
