@@ -7,14 +7,20 @@
 //! with g = o / (C_out/G), x read as zero outside the input, and
 //! H_out = ⌊(H + 2ph − dh·(kH − 1) − 1) / sh⌋ + 1 (likewise W_out).
 //!
-//! Computed as one matrix product per group: with the column matrix `cols = im2col(x)`
-//! `[G, K, N·L]` (K = C_in/G·kH·kW, L = H_out·W_out; see `conv2d/im2col.rs`) and W viewed as
+//! As matrix products: with the column matrix `cols = im2col(x)` `[G, K, N·L]`
+//! (K = C_in/G·kH·kW, L = H_out·W_out; see `conv2d/im2col.rs`) and W viewed as
 //! `[G, C_out/G, K]`, P = W·cols and y is P with its axes moved to `[N, C_out, H_out, W_out]`.
 //! The derivatives follow from the product: with dP the output gradient in P's layout,
 //! dx = col2im(Wᵀ·dP), dW = dP·colsᵀ and db = Σ_{n, oh, ow} dy. The column matrix is rebuilt
 //! from x in the backward rather than saved (it is kH·kW times the input). im2col and col2im
 //! are each other's adjoints, so recorded as ops they make the backward differentiable
 //! again. Saves the inputs.
+//!
+//! The forward and the tensor-only backward take the same products one sample and one
+//! group at a time, each sample a work item of the kernel threads: sample n's columns of
+//! `cols` (K × L) stay in cache from im2col to the product, y[n]'s block is the product as
+//! it comes out, and dW is summed over the samples in sample order, so no result depends
+//! on the thread count. The recorded backward uses the whole-batch products above.
 //!
 //! conv1d is conv2d on `[N, C, 1, L]` (a reshape on each side), so it has no rule of its own.
 
