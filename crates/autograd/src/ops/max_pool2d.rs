@@ -307,10 +307,7 @@ pub(crate) fn max_over_windows<T: Float>(
 /// The maximum of every window of one plane (rows of `w` elements) and its position.
 ///
 /// PyTorch's CPU kernel: start at −∞ with the window's first position, visit the window's
-/// positions row by row, and take a value when strictly larger or NaN. Here a row of
-/// windows is advanced together, one window position at a time across all of them: each
-/// window still sees its positions in the same order, and the windows' independent
-/// comparisons overlap instead of waiting on one another.
+/// positions row by row, and take a value when strictly larger or NaN.
 #[inline]
 fn max_of_plane<T: Float>(
     plane: &[T],
@@ -321,39 +318,26 @@ fn max_of_plane<T: Float>(
     index: &mut [u32],
 ) {
     let h = plane.len() / w;
-    let ow = cols.len();
-    // The number of positions of each column window, and the widest.
-    let widths: Vec<usize> = cols.iter().map(|c| (c.end - c.start).div_ceil(c.step)).collect();
-    let widest = widths.iter().copied().max().unwrap_or(0);
-    for ((r, y), index) in rows
-        .iter()
-        .zip(y.chunks_exact_mut(ow))
-        .zip(index.chunks_exact_mut(ow))
-    {
-        // The size rules keep every window non-empty; the clamp only keeps the first
-        // position in range regardless.
-        for ((y, index), c) in y.iter_mut().zip(index.iter_mut()).zip(cols) {
-            *y = T::neg_infinity();
-            *index = (r.start.min(h - 1) * w + c.start.min(w - 1)) as u32;
-        }
-        let mut i = r.start;
-        while i < r.end {
-            let row = &plane[i * w..(i + 1) * w];
-            for b in 0..widest {
-                for (((y, index), c), &width) in
-                    y.iter_mut().zip(index.iter_mut()).zip(cols).zip(&widths)
-                {
-                    if b < width {
-                        let j = c.start + b * c.step;
-                        let v = row[j];
-                        if v > *y || v.is_nan() {
-                            *y = v;
-                            *index = (i * w + j) as u32;
-                        }
+    let mut out = y.iter_mut().zip(index.iter_mut());
+    for r in rows {
+        for c in cols {
+            // The size rules keep every window non-empty; the clamp only keeps the first
+            // position in range regardless.
+            let mut best = r.start.min(h - 1) * w + c.start.min(w - 1);
+            let mut max = T::neg_infinity();
+            for i in (r.start..r.end).step_by(r.step) {
+                let row = &plane[i * w..(i + 1) * w];
+                for j in (c.start..c.end).step_by(c.step) {
+                    let v = row[j];
+                    if v > max || v.is_nan() {
+                        max = v;
+                        best = i * w + j;
                     }
                 }
             }
-            i += r.step;
+            let (y, index) = out.next().expect("one output per window");
+            *y = max;
+            *index = best as u32;
         }
     }
 }
